@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# The single front door. Kbuild (next to this file) describes the module for the kernel's build.
+#
+#   make check          host tests + the guest suite in QEMU (what CI runs)
+#   make run            interactive guest shell with the module loaded
+#   make run CMD='...'  run a command in the guest; exits with its status
+#   make module         build rust_workq.ko only
+#   make kernel         fetch and build the cached kernel only
+#   make clean          remove build/ (the kernel cache in ~/.cache/rust_workq stays)
+#
+# KDIR=/path/to/linux-build builds against your own Rust-enabled kernel tree instead of the cache.
+# ACCEL=kvm boots with KVM instead of TCG.
+
+SHELL := /bin/bash
+FLAVOR ?= base
+CHECK_KERNELS ?= base
+export KDIR ACCEL TESTS CLIPPY CMD
+
+.PHONY: check run module kernel tools deps clean help
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+check:
+	@bash tests/host/check.sh $(CHECK_KERNELS)
+
+run:
+	@eval "$$(bash qemu/prepare.sh $(FLAVOR))" && \
+	if [ -n "$$CMD" ]; then \
+		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --logdir build/$$FLAVOR/log --cmd "$$CMD"; \
+	else \
+		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM"; \
+	fi
+
+module kernel:
+	@bash qemu/prepare.sh $(FLAVOR) >/dev/null
+
+tools:
+	@bash qemu/tools.sh
+
+deps:
+	@bash qemu/deps.sh
+
+clean:
+	rm -rf build userspace/target
+

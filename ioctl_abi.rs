@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The ioctl ABI of `/dev/mydevice`: the one place where command numbers and shared types live.
+//!
+//! The kernel module includes this file as `mod ioctl_abi`, with `kernel::ioctl::{_IO, _IOR,
+//! _IOW}` in scope; the userspace tools include it with their own `const fn` twins of those
+//! encoders (`userspace/abi`). Both sides therefore compile the very same numbers.
+//!
+//! | command           | number | encoding                  | work item (queue)                     |
+//! |-------------------|--------|---------------------------|---------------------------------------|
+//! | `KICK`            | 10     | `_IO('J', 10)`            | `kick`, prints "worker ran" (system)   |
+//! | `KICK_WITH_VALUE` | 11     | `_IOW('J', 11, u32)`      | `kick`, prints "worker received: N"    |
+//! | `KICK_QUICK`      | 12     | `_IO('J', 12)`            | `quick`, ID 0 (system_highpri)         |
+//! | `KICK_SLOW`       | 13     | `_IO('J', 13)`            | `slow`, ID 1, sleeps (system_long)     |
+//! | `KICK_DELAYED`    | 14     | `_IO('J', 14)`            | `delayed`, after 2 s (system_power_efficient) |
+//! | `START_RESCHED`   | 15     | `_IOW('J', 15, u32)`      | `resched`: period in ms, 10 runs (system_power_efficient) |
+//! | `SPAWN`           | 16     | `_IOW('J', 16, u32)`      | `try_spawn` closure printing the value (private queue) |
+//! | `GET_STATS`       | 17     | `_IOR('J', 17, Stats)`    | copies the counters out                |
+
+use super::{
+    _IO,
+    _IOR,
+    _IOW, //
+};
+
+/// The ioctl type ("magic") byte of every command.
+pub const MAGIC: u32 = b'J' as u32;
+
+/// Exercise 1: enqueue the `kick` work item, which prints "worker ran".
+pub const KICK: u32 = _IO(MAGIC, 10);
+/// Exercise 3: store a `u32` and enqueue `kick`, which prints "worker received: <value>".
+pub const KICK_WITH_VALUE: u32 = _IOW::<u32>(MAGIC, 11);
+/// Exercise 5: enqueue the `quick` work item (`Work<DeviceState, 0>`).
+pub const KICK_QUICK: u32 = _IO(MAGIC, 12);
+/// Exercise 5: enqueue the `slow` work item (`Work<DeviceState, 1>`), which sleeps first.
+pub const KICK_SLOW: u32 = _IO(MAGIC, 13);
+/// Exercise 6: enqueue the `delayed` work item with a delay of [`KICK_DELAYED_MS`].
+pub const KICK_DELAYED: u32 = _IO(MAGIC, 14);
+/// Exercise 4: start the self-rescheduling work; the `u32` is the period in milliseconds (0 =
+/// re-enqueue at once, as in the lab). It runs [`RESCHED_LIMIT`] times, then stops.
+pub const START_RESCHED: u32 = _IOW::<u32>(MAGIC, 15);
+/// Exercise 7: `try_spawn` a closure that prints "spawned worker saw <value>".
+pub const SPAWN: u32 = _IOW::<u32>(MAGIC, 16);
+/// Read the counters of every work item into a [`Stats`].
+pub const GET_STATS: u32 = _IOR::<Stats>(MAGIC, 17);
+
+/// Every command with its name, in ABI order (for the tools' listings and the fuzzer).
+pub const COMMANDS: [(&str, u32); 8] = [
+    ("KICK", KICK),
+    ("KICK_WITH_VALUE", KICK_WITH_VALUE),
+    ("KICK_QUICK", KICK_QUICK),
+    ("KICK_SLOW", KICK_SLOW),
+    ("KICK_DELAYED", KICK_DELAYED),
+    ("START_RESCHED", START_RESCHED),
+    ("SPAWN", SPAWN),
+    ("GET_STATS", GET_STATS),
+];
+
+/// The delay of `KICK_DELAYED`, in milliseconds.
+pub const KICK_DELAYED_MS: u32 = 2000;
+/// How long the `slow` work item sleeps before it prints "slow", in milliseconds.
+pub const SLOW_SLEEP_MS: u32 = 500;
+/// How many times the self-rescheduling work runs before it stops by itself.
+pub const RESCHED_LIMIT: u64 = 10;
+/// The largest period `START_RESCHED` accepts (larger values get `EINVAL`).
+pub const RESCHED_MAX_PERIOD_MS: u32 = 10_000;
+
+/// Counters of one work item, as copied out by `GET_STATS`.
+///
+/// Every submission is either queued or dropped as already queued (for `SPAWN`: dropped because
+/// the allocation failed): `submitted == queued + dropped`. Once the work has drained,
+/// `ran + cancelled == queued`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct ItemStats {
+    /// Enqueue attempts, from ioctls and from the work item itself.
+    pub submitted: u64,
+    /// Attempts the queue accepted.
+    pub queued: u64,
+    /// Attempts refused because the item was already pending (or, for `SPAWN`, out of memory).
+    pub dropped: u64,
+    /// Times the work function ran.
+    pub ran: u64,
+    /// Pending submissions cancelled at module unload.
+    pub cancelled: u64,
+    /// Nanoseconds from the ioctl's entry to the start of the work function, for the last run
+    /// that an ioctl queued.
+    pub last_latency_ns: u64,
+}
+
+/// Counters of every work item, the `GET_STATS` payload.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// `KICK` and `KICK_WITH_VALUE`.
+    pub kick: ItemStats,
+    /// `KICK_QUICK`.
+    pub quick: ItemStats,
+    /// `KICK_SLOW`.
+    pub slow: ItemStats,
+    /// `KICK_DELAYED`.
+    pub delayed: ItemStats,
+    /// `START_RESCHED` and the item's own re-enqueues.
+    pub resched: ItemStats,
+    /// `SPAWN`.
+    pub spawn: ItemStats,
+}
+
+/// The names of the work items in [`Stats`], in field order.
+pub const ITEM_NAMES: [&str; 6] = ["kick", "quick", "slow", "delayed", "resched", "spawn"];
+
+impl Stats {
+    /// The items in [`ITEM_NAMES`] order.
+    pub fn items(&self) -> [&ItemStats; 6] {
+        [
+            &self.kick,
+            &self.quick,
+            &self.slow,
+            &self.delayed,
+            &self.resched,
+            &self.spawn,
+        ]
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boots the guest in QEMU. Without --cmd: an interactive shell on this terminal. With --cmd: runs
+# the command in the guest, streams its output here (ttyS1, '\r' stripped), keeps the kernel
+# console in LOGDIR/console.log and exits with the command's status. A guest that panics, dies
+# or outlives --timeout is a failure with the console's tail, never a hang.
+#
+# Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
+#                [--mem MB] [--append "kernel args"]
+# ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir= initrd= cmd= timeout=300 logdir=$OUT/log mem=512 append= interactive=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kdir) kdir=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--cmd) cmd=$2; interactive=0; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--logdir) logdir=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	*) die "boot.sh: unknown argument '$1'" ;;
+	esac
+done
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; apt-get install qemu-system-x86"
+bzimage=$kdir/arch/x86/boot/bzImage
+[ -f "$bzimage" ] || die "no kernel image at $bzimage; build the kernel first (make kernel)"
+[ -f "$initrd" ] || die "no initramfs at $initrd"
+mkdir -p "$logdir"
+
+accel=(-accel tcg,thread=multi)
+[ "${ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
+# loglevel=5 keeps info lines off the console (they are in dmesg) but shows every splat, which
+# all print at warning level or above.
+kargs="console=ttyS0 loglevel=5 panic=-1 oops=panic $append"
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -display none
+	-no-reboot -monitor none)
+
+if [ "$interactive" = 1 ]; then
+	exec "${qemu[@]}" -initrd "$initrd" -serial mon:stdio -append "$kargs"
+fi
+
+# Append the command as a second cpio archive: the kernel unpacks concatenated archives.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '%s\n' "$cmd" >"$work/run-cmd"
+printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd" >"$work/list"
+"$kdir/usr/gen_init_cpio" "$work/list" | gzip -1 >"$work/cmd.cpio.gz"
+cat "$initrd" "$work/cmd.cpio.gz" >"$work/initrd"
+
+console=$logdir/console.log
+out=$logdir/out.log
+: >"$out"
+t0=$(now)
+set +e
+timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
+	-serial "file:$console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
+	tr -d '\r' | tee "$out" | grep -v '^@@RWQ-EXIT [0-9]*@@$'
+qrc=${PIPESTATUS[0]}
+set -e
+tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
+awk -v l="boot-to-verdict" -v a="$t0" -v b="$(now)" 'BEGIN { printf "==> %s %.1fs\n", l, b - a }' >&2
+
+rc=$(sed -n 's/^@@RWQ-EXIT \([0-9]*\)@@$/\1/p' "$out" | tail -n 1)
+if [ -z "$rc" ]; then
+	tail -n 40 "$console" >&2
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		die "guest did not finish within ${timeout}s (console tail above; full log $console)"
+	fi
+	die "guest stopped without reporting an exit status (qemu exit $qrc; panic or crash? console tail above; full log $console)"
+fi
+exit "$rc"

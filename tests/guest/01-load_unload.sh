@@ -1,0 +1,13 @@
+# The module loaded at boot, registers /dev/mydevice, unloads cleanly (freeing its state) and
+# loads again.
+. /tests/lib.sh
+[ -c "$DEV" ] || fail "$DEV missing after boot"
+grep -q '^rust_workq ' /proc/modules || fail "rust_workq not in /proc/modules"
+rmmod rust_workq || fail "rmmod failed"
+[ -e "$DEV" ] && fail "$DEV still exists after rmmod"
+need '^unloading: cancelled 0 pending submission\(s\), work drained$' >/dev/null
+need '^device state freed$' >/dev/null
+insmod "$MOD" || fail "insmod failed"
+need '^loaded: /dev/mydevice ready$' >/dev/null
+[ -c "$DEV" ] || fail "$DEV missing after insmod"
+echo "unload freed the state; reload registered $DEV again"

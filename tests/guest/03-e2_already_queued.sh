@@ -1,0 +1,23 @@
+# Exercise 2: a second submission while the item is still pending is dropped ("already
+# queued"). The delayed item stays pending for 2 s, so both arms show deterministically.
+. /tests/lib.sh
+J 14 -d none || fail "first KICK_DELAYED failed"
+J 14 -d none || fail "second KICK_DELAYED failed"
+need '^delayed: queued \[from ioctl pid [0-9]+\]$'
+need '^delayed: already queued \[from ioctl pid [0-9]+\]$'
+[ "$(count '^delayed: (already )?queued ')" = 2 ] || fail "expected exactly two delayed submissions"
+[ "$(stat delayed submitted)" = 2 ] || fail "stats: delayed submitted != 2"
+[ "$(stat delayed queued)" = 1 ] || fail "stats: delayed queued != 1"
+[ "$(stat delayed dropped)" = 1 ] || fail "stats: delayed dropped != 1"
+# Two quick KICKs: each is one of the two arms, and every accepted one runs exactly once.
+J 10 -d none && J 10 -d none || fail "KICK failed"
+[ "$(count '^kick: (already )?queued ')" = 2 ] || fail "expected two kick submission lines"
+queued=$(count '^kick: queued ')
+n=100
+while [ "$(count '^worker ran ')" -lt "$queued" ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
+[ "$(count '^worker ran ')" = "$queued" ] || fail "worker ran $(count '^worker ran ') times for $queued accepted kicks"
+echo "KICK x2: $queued accepted, $((2 - queued)) coalesced; KICK_DELAYED x2: 1 queued, 1 already queued"
+# Unloading cancels the still-pending delayed item and gives its reference back.
+reload
+lines '^unloading: cancelled 1 pending submission\(s\), work drained$' | grep -q . ||
+	fail "unload did not cancel the pending delayed item"

@@ -1,0 +1,17 @@
+# Exercise 5: quick (Work<DeviceState, 0>) and slow (Work<DeviceState, 1>) are independent:
+# quick, submitted after slow, runs while slow sleeps.
+. /tests/lib.sh
+J 13 -d none || fail "KICK_SLOW failed"
+J 12 -d none || fail "KICK_QUICK failed"
+s0=$(need '^slow: sleeping 500 ms \[on ')
+q=$(need '^quick \[on ')
+s1=$(need '^slow \[on ' 3)
+slept=$(ms_between "$(ts "$s0")" "$(ts "$s1")")
+[ "$slept" -ge 500 ] || fail "slow slept only ${slept} ms"
+after=$(ms_between "$(ts "$s0")" "$(ts "$q")")
+[ "$(ms_between "$(ts "$q")" "$(ts "$s1")")" -gt 0 ] ||
+	fail "quick (at +${after} ms) waited for slow (done at +${slept} ms)"
+[ "$(on_pid "$q")" != "$(on_pid "$s0")" ] || fail "quick and slow ran on the same worker"
+echo "slow started  +0 ms on $(on_comm "$s0") pid $(on_pid "$s0")"
+echo "quick ran     +${after} ms on $(on_comm "$q") pid $(on_pid "$q")  (did not wait)"
+echo "slow finished +${slept} ms"

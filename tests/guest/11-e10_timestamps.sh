@@ -1,0 +1,31 @@
+# Exercise 10, from dmesg timestamps: (1) work runs on a worker thread, not in the caller, and
+# not before the ioctl; (2) delayed work runs after the requested delay; (3) once stopped via
+# the stopping flag, self-rescheduling work prints exactly one final message and then nothing.
+. /tests/lib.sh
+J 10 -d none && J 13 -d none && J 14 -d none || fail "ioctl failed"
+for item in kick slow delayed; do
+	case $item in
+	kick) pat='^worker ran \[on ' ;;
+	slow) pat='^slow: sleeping 500 ms \[on ' ;;
+	delayed) pat='^delayed worker ran ' ;;
+	esac
+	from=$(need "^$item: queued \\[from ")
+	on=$(need "$pat" 4)
+	[ "$(on_pid "$on")" != "$(from_pid "$from")" ] || fail "$item ran in the caller's context"
+	case $(on_comm "$on") in kworker/*) ;; *) fail "$item ran on $(on_comm "$on")" ;; esac
+	d=$(ms_between "$(ts "$from")" "$(ts "$on")")
+	[ "$d" -ge 0 ] || fail "$item ran before its ioctl"
+	echo "(1) $item: ioctl pid $(from_pid "$from") -> $(on_comm "$on") pid $(on_pid "$on"), +${d} ms"
+	[ "$item" = delayed ] && { [ "$d" -ge 2000 ] || fail "delayed ran after ${d} ms"; echo "(2) delayed honoured: ${d} ms >= 2000 ms"; }
+done
+log_reset
+J 15 -d write -s 4 -v 100 || fail "START_RESCHED failed"
+need '^resched: run 1/10 ' >/dev/null
+rmmod rust_workq || fail "rmmod failed"
+f=$(need '^resched: stopping flag set, final run')
+need '^device state freed$' >/dev/null
+insmod "$MOD" || fail "insmod failed"
+usleep 300000
+[ "$(count '^resched: stopping flag set')" = 1 ] || fail "not exactly one final message"
+[ "$(rlog | awk -v t="$(ts "$f")" '$1 > t && / resched: /' | wc -l)" = 0 ] || fail "resched lines after the final one"
+echo "(3) stopping: one final message at $(ts "$f"), nothing after"

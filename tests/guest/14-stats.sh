@@ -1,0 +1,18 @@
+# The stats ioctl: every submission is either queued or dropped, and once the work has drained
+# every queued submission ran.
+. /tests/lib.sh
+reload # start from zeroed counters
+log_reset
+i=0
+while [ $i -lt 20 ]; do J 10 -d none; J 12 -d none; i=$((i + 1)); done
+n=100
+while [ "$(stat kick ran)" != "$(stat kick queued)" ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
+for item in kick quick; do
+	s=$(stat $item submitted) q=$(stat $item queued) d=$(stat $item dropped) r=$(stat $item ran)
+	[ "$s" = 20 ] || fail "$item submitted=$s, expected 20"
+	[ $((q + d)) = "$s" ] || fail "$item queued+dropped=$((q + d)) != submitted=$s"
+	[ "$r" = "$q" ] || fail "$item ran=$r != queued=$q"
+	echo "$item: submitted=$s queued=$q dropped=$d ran=$r"
+done
+out=$(J 17 -d read -s 288) || fail "GET_STATS through the raw tool failed"
+echo "$out" | grep -q '^u64: 20 ' || fail "raw GET_STATS does not start with kick.submitted=20: $out"

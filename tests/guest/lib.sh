@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the guest tests. Each test runs in its own `sh -e` with the kernel log cleared
+# just before it, so `dmesg` shows only what the test caused. A test exits 0 (pass), 1 (fail) or
+# 4 (skip); what it prints becomes KTAP diagnostics. `fail` writes to stderr so that it is seen
+# even from inside $(...), whose failure then ends the test through `sh -e`.
+
+DEV=/dev/mydevice
+MOD=/lib/modules/rust_workq.ko
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 4
+}
+
+# The module's log lines as "TIMESTAMP MESSAGE" (the "rust_workq: " prefix removed).
+rlog() {
+	dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\] rust_workq: /\1 /p'
+}
+
+# Module lines whose MESSAGE matches the ERE $1 (anchor it with ^ and $).
+lines() {
+	rlog | P="$1" awk '{ m = $0; sub(/^[^ ]* /, "", m); if (m ~ ENVIRON["P"]) print }'
+}
+
+count() {
+	lines "$1" | wc -l
+}
+
+# Waits up to $2 seconds (default 5) for a module line matching $1 and prints the first one.
+# Polls every 20 ms instead of sleeping a fixed time.
+wait_for() {
+	n=$((${2:-5} * 50))
+	while [ "$n" -gt 0 ]; do
+		l=$(lines "$1" | head -n 1)
+		[ -n "$l" ] && { echo "$l"; return 0; }
+		usleep 20000
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# Like wait_for, but fails the test with a message naming the pattern.
+need() {
+	wait_for "$@" || fail "no log line matching '$1' within ${2:-5}s"
+}
+
+ts() { echo "${1%% *}"; }
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+on_pid() { echo "$1" | sed -n 's/.*\[on .* pid \([0-9]*\)\]$/\1/p'; }
+on_comm() { echo "$1" | sed -n 's/.*\[on \(.*\) pid [0-9]*\]$/\1/p'; }
+from_pid() { echo "$1" | sed -n 's/.*\[from .* pid \([0-9]*\)\]$/\1/p'; }
+
+# J NR ARGS...: the lab's tool on the device, type 'J'.
+J() {
+	nr=$1
+	shift
+	ioctl "$DEV" -t J -n "$nr" "$@"
+}
+
+# A field of `ioctl --stats`: stat ITEM FIELD.
+stat() {
+	ioctl "$DEV" --stats | sed -n "s/^$1 .*$2=\([0-9]*\).*/\1/p"
+}
+
+# Unloads and reloads the module, checking both directions in the log.
+reload() {
+	rmmod rust_workq || fail "rmmod failed"
+	need '^device state freed$' 5 >/dev/null
+	insmod "$MOD" || fail "insmod failed"
+	[ -c "$DEV" ] || fail "$DEV missing after insmod"
+}
+
+# Moves the kernel log into the runner's archive and clears it.
+log_reset() {
+	dmesg -c >>/tmp/dmesg-all.log
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The lab's `ioctl` tool: issues one ioctl on a device and reports the result.
+//!
+//! ```text
+//! ioctl /dev/mydevice -t J -n 10 -d none
+//! ioctl /dev/mydevice -t J -n 11 -d write -s 4 -v 42
+//! ioctl /dev/mydevice -t J -n 17 -d read -s 288
+//! ioctl /dev/mydevice --stats        # GET_STATS, decoded
+//! ioctl --list                       # the ABI table
+//! ```
+//!
+//! `--arg ADDR` passes ADDR as the raw argument instead of a pointer to a buffer (to test a
+//! driver's `EFAULT` handling). On failure it prints the errno's name and message and exits 1;
+//! a usage error exits 2.
+
+use std::{fs::OpenOptions, os::fd::AsRawFd, process::ExitCode};
+
+use rust_workq_abi::{
+    Stats,
+    _IOC, //
+    COMMANDS,
+    GET_STATS,
+    IOC_NONE,
+    IOC_READ,
+    IOC_SIZE_MAX,
+    IOC_WRITE,
+    ITEM_NAMES,
+};
+
+const USAGE: &str =
+    "usage: ioctl DEVICE -t TYPE -n NR -d none|read|write|rw [-s SIZE] [-v VALUE] [--arg ADDR]
+       ioctl DEVICE --stats
+       ioctl --list";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Request {
+    List,
+    Stats { device: String },
+    Raw(Raw),
+}
+
+#[derive(Debug, PartialEq)]
+struct Raw {
+    device: String,
+    cmd: u32,
+    dir: u32,
+    size: usize,
+    value: u64,
+    /// A raw argument to pass instead of a buffer's address.
+    arg: Option<usize>,
+}
+
+fn parse_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Parses the arguments after the program name.
+fn parse(args: &[String]) -> Result<Request, String> {
+    let mut device = None;
+    let (mut ty, mut nr, mut dir, mut size, mut value, mut arg) =
+        (None, None, None, None, None, None);
+    let mut stats = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
+        match a.as_str() {
+            "--list" => return Ok(Request::List),
+            "--stats" => stats = true,
+            "-t" => {
+                let v = val("-t")?;
+                ty = Some(match (v.len(), parse_number(&v)) {
+                    (1, _) if !v.as_bytes()[0].is_ascii_digit() => u64::from(v.as_bytes()[0]),
+                    (_, Some(n)) => n,
+                    _ => return Err(format!("bad type '{v}': one character or a number")),
+                });
+            }
+            "-n" => nr = Some(parse_number(&val("-n")?).ok_or("bad -n: a number")?),
+            "-d" => {
+                dir = Some(match val("-d")?.as_str() {
+                    "none" => IOC_NONE,
+                    "write" => IOC_WRITE,
+                    "read" => IOC_READ,
+                    "rw" => IOC_READ | IOC_WRITE,
+                    d => return Err(format!("bad direction '{d}': none, read, write or rw")),
+                })
+            }
+            "-s" => size = Some(parse_number(&val("-s")?).ok_or("bad -s: a number")?),
+            "-v" => value = Some(parse_number(&val("-v")?).ok_or("bad -v: a number")?),
+            "--arg" => arg = Some(parse_number(&val("--arg")?).ok_or("bad --arg: a number")?),
+            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
+            s if device.is_none() => device = Some(s.to_string()),
+            s => return Err(format!("unexpected argument '{s}'")),
+        }
+    }
+    let device = device.ok_or("missing DEVICE")?;
+    if stats {
+        return Ok(Request::Stats { device });
+    }
+    let ty = ty.ok_or("missing -t TYPE")?;
+    let nr = nr.ok_or("missing -n NR")?;
+    let dir = dir.ok_or("missing -d DIRECTION")?;
+    if ty > 0xff || nr > 0xff {
+        return Err("type and number must each fit in a byte".into());
+    }
+    let size = size.unwrap_or(0);
+    if size > u64::from(IOC_SIZE_MAX) {
+        return Err(format!("size {size} does not fit the 14-bit size field"));
+    }
+    if dir == IOC_NONE && (size != 0 || value.is_some()) {
+        return Err("-d none takes neither -s nor -v".into());
+    }
+    if dir != IOC_NONE && size == 0 && arg.is_none() {
+        return Err("-d read/write needs -s SIZE".into());
+    }
+    if let Some(v) = value {
+        if dir & IOC_WRITE == 0 {
+            return Err("-v needs -d write or rw".into());
+        }
+        if size > 8 || (size < 8 && v >> (8 * size) != 0) {
+            return Err(format!("value {v} does not fit in {size} bytes"));
+        }
+    }
+    let size = size as usize;
+    Ok(Request::Raw(Raw {
+        device,
+        cmd: _IOC(dir, ty as u32, nr as u32, size),
+        dir,
+        size,
+        value: value.unwrap_or(0),
+        arg: arg.map(|a| a as usize),
+    }))
+}
+
+/// The name of an errno, for messages like `ENOTTY (Inappropriate ioctl for device)`.
+fn errno_name(e: i32) -> &'static str {
+    match e {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EINTR => "EINTR",
+        libc::EIO => "EIO",
+        libc::ENXIO => "ENXIO",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::EBUSY => "EBUSY",
+        libc::ENODEV => "ENODEV",
+        libc::EINVAL => "EINVAL",
+        libc::ENOTTY => "ENOTTY",
+        libc::ENOSPC => "ENOSPC",
+        libc::ERANGE => "ERANGE",
+        libc::ENOSYS => "ENOSYS",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        _ => "E?",
+    }
+}
+
+fn describe(err: &std::io::Error) -> String {
+    let code = err.raw_os_error().unwrap_or(0);
+    let msg = err.to_string();
+    let msg = msg.split(" (os error").next().unwrap_or(&msg);
+    format!("{} ({msg})", errno_name(code))
+}
+
+/// Issues `cmd` on `device` with `buf` (or the raw `arg`); returns the ioctl's result.
+fn issue(device: &str, cmd: u32, buf: &mut [u8], arg: Option<usize>) -> Result<i32, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(device)
+        .map_err(|e| format!("cannot open {device}: {}", describe(&e)))?;
+    let arg = arg.unwrap_or(if buf.is_empty() {
+        0
+    } else {
+        buf.as_mut_ptr() as usize
+    });
+    // SAFETY: `file` is open; `arg` is either the address of `buf`, which is valid for
+    // `buf.len()` bytes (the size encoded in `cmd`), or a raw value the user asked for, which
+    // the kernel checks before it touches it.
+    let ret = unsafe { libc::ioctl(file.as_raw_fd(), cmd as libc::c_ulong, arg) };
+    if ret < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(format!(
+            "ioctl {device} 0x{cmd:08x} failed: {}",
+            describe(&e)
+        ));
+    }
+    Ok(ret)
+}
+
+fn run(req: Request) -> Result<(), String> {
+    match req {
+        Request::List => {
+            for (name, cmd) in COMMANDS {
+                println!("{name:<16} 0x{cmd:08x}  -t J -n {}", cmd & 0xff);
+            }
+        }
+        Request::Stats { device } => {
+            let mut buf = vec![0u8; core::mem::size_of::<Stats>()];
+            issue(&device, GET_STATS, &mut buf, None)?;
+            let stats = Stats::from_bytes(&buf).ok_or("short GET_STATS reply")?;
+            for (name, s) in ITEM_NAMES.iter().zip(stats.items()) {
+                println!(
+                    "{name} submitted={} queued={} dropped={} ran={} cancelled={} last_latency_ns={}",
+                    s.submitted, s.queued, s.dropped, s.ran, s.cancelled, s.last_latency_ns
+                );
+            }
+        }
+        Request::Raw(r) => {
+            let mut buf = vec![0u8; r.size];
+            let n = r.size.min(8);
+            buf[..n].copy_from_slice(&r.value.to_le_bytes()[..n]);
+            let ret = issue(&r.device, r.cmd, &mut buf, r.arg)?;
+            if r.dir & IOC_READ != 0 && r.arg.is_none() {
+                let hex: Vec<String> = buf.iter().map(|b| format!("{b:02x}")).collect();
+                println!("read {} bytes: {}", buf.len(), hex.join(" "));
+                if buf.len() <= 8 {
+                    let mut v = [0u8; 8];
+                    v[..buf.len()].copy_from_slice(&buf);
+                    println!("value: {}", u64::from_le_bytes(v));
+                } else if buf.len() % 8 == 0 {
+                    let words: Vec<String> = buf
+                        .chunks_exact(8)
+                        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()).to_string())
+                        .collect();
+                    println!("u64: {}", words.join(" "));
+                }
+            }
+            if ret != 0 {
+                println!("returned {ret}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let req = match parse(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ioctl: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(req) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ioctl: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_workq_abi::{
+        KICK,
+        KICK_WITH_VALUE, //
+    };
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn raw(s: &str) -> Raw {
+        match parse(&args(s)) {
+            Ok(Request::Raw(r)) => r,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lab_commands_encode_the_module_numbers() {
+        assert_eq!(raw("/dev/mydevice -t J -n 10 -d none").cmd, KICK);
+        let r = raw("/dev/mydevice -t J -n 11 -d write -s 4 -v 42");
+        assert_eq!(r.cmd, KICK_WITH_VALUE);
+        assert_eq!(r.cmd, 0x4004_4a0b);
+        assert_eq!((r.size, r.value), (4, 42));
+        assert_eq!(
+            raw("/dev/mydevice -t J -n 17 -d read -s 288").cmd,
+            GET_STATS
+        );
+        assert_eq!(raw("/dev/x -t 0x4a -n 0xa -d none").cmd, KICK);
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in [
+            "",
+            "/dev/mydevice",
+            "/dev/mydevice -t J -n 10",
+            "/dev/mydevice -t J -n 10 -d sideways",
+            "/dev/mydevice -t J -n 300 -d none",
+            "/dev/mydevice -t JJ -n 10 -d none",
+            "/dev/mydevice -t J -n 10 -d none -s 4",
+            "/dev/mydevice -t J -n 11 -d write",
+            "/dev/mydevice -t J -n 11 -d write -s 1 -v 300",
+            "/dev/mydevice -t J -n 11 -d read -s 4 -v 1",
+            "/dev/mydevice -t J -n 11 -d write -s 20000",
+            "/dev/mydevice -t J -n ten -d none",
+            "/dev/mydevice -t J -n 10 -d none --bogus",
+            "/dev/mydevice /dev/other -t J -n 10 -d none",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "accepted: {bad}");
+        }
+    }
+
+    #[test]
+    fn names_errnos() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOTTY);
+        assert_eq!(describe(&e), "ENOTTY (Inappropriate ioctl for device)");
+    }
+}
