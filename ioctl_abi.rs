@@ -59,7 +59,7 @@ pub const COMMANDS: [(&str, u32); 8] = [
 /// The delay of `KICK_DELAYED`, in milliseconds.
 pub const KICK_DELAYED_MS: u32 = 2000;
 /// How long the `slow` work item sleeps before it prints "slow", in milliseconds.
-pub const SLOW_SLEEP_MS: u32 = 500;
+pub const SLOW_SLEEP_MS: u32 = 200;
 /// How many times the self-rescheduling work runs before it stops by itself.
 pub const RESCHED_LIMIT: u64 = 10;
 /// The largest period `START_RESCHED` accepts (larger values get `EINVAL`).

@@ -74,8 +74,7 @@ use core::{
     },
 };
 use kernel::{
-    bindings,
-    fmt,
+    bindings, fmt,
     fs::File,
     ioctl::{
         _IO,
@@ -211,9 +210,9 @@ impl Counters {
     /// submission of the same still-pending item already did (it is the one that will run).
     fn stamp(&self, now_ns: u64) {
         // An `Err` means an earlier stamp is still waiting for its run: keep it.
-        let _ = self
-            .submit_ns
-            .compare_exchange(0, now_ns + 1, Ordering::Relaxed, Ordering::Relaxed);
+        let _ =
+            self.submit_ns
+                .compare_exchange(0, now_ns + 1, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Records one enqueue attempt; returns whether the queue accepted it.
@@ -644,11 +643,7 @@ impl MiscDevice for DeviceState {
         // the pinned `RustWorkq` (see `init`), and `misc_open` holds `misc_mtx` during `open`,
         // which `misc_deregister` in the module's drop also takes: the module struct is alive.
         let module = unsafe {
-            &*kernel::container_of!(
-                core::ptr::from_ref(misc).cast_mut(),
-                RustWorkq,
-                miscdev
-            )
+            &*kernel::container_of!(core::ptr::from_ref(misc).cast_mut(), RustWorkq, miscdev)
         };
         module.fops.install(file)?;
         Ok(module.state.clone())

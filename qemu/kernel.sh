@@ -76,4 +76,8 @@ for f in Module.symvers rust/libkernel.rmeta arch/x86/boot/bzImage; do
 done
 phase_done "kernel $flavor build" "$t0"
 printf '%s\n' "$version" "$(/usr/bin/rustc --version)" >"$stamp"
+# Entries of this flavour under another key (older config or toolchain) are 1-2 GB each: drop them.
+for old in "$CACHE/kernel/$flavor"-*; do
+	[ "$old" = "$kdir" ] || rm -rf "$old"
+done
 echo "$kdir"

@@ -48,7 +48,7 @@ phase_done "tools" "$t0"
 
 t0=$(now)
 KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" -- \
-	"$ROOT"/userspace/target/x86_64-unknown-linux-gnu/release/ioctl
+	"$ROOT"/userspace/target/x86_64-unknown-linux-gnu/release/{ioctl,workq-stress}
 phase_done "initramfs" "$t0"
 
 mem=512

@@ -4,7 +4,7 @@
 [ -c "$DEV" ] || fail "$DEV missing after boot"
 grep -q '^rust_workq ' /proc/modules || fail "rust_workq not in /proc/modules"
 rmmod rust_workq || fail "rmmod failed"
-[ -e "$DEV" ] && fail "$DEV still exists after rmmod"
+if [ -e "$DEV" ]; then fail "$DEV still exists after rmmod"; fi
 need '^unloading: cancelled 0 pending submission\(s\), work drained$' >/dev/null
 need '^device state freed$' >/dev/null
 insmod "$MOD" || fail "insmod failed"

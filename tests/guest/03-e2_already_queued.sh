@@ -6,9 +6,9 @@ J 14 -d none || fail "second KICK_DELAYED failed"
 need '^delayed: queued \[from ioctl pid [0-9]+\]$'
 need '^delayed: already queued \[from ioctl pid [0-9]+\]$'
 [ "$(count '^delayed: (already )?queued ')" = 2 ] || fail "expected exactly two delayed submissions"
-[ "$(stat delayed submitted)" = 2 ] || fail "stats: delayed submitted != 2"
-[ "$(stat delayed queued)" = 1 ] || fail "stats: delayed queued != 1"
-[ "$(stat delayed dropped)" = 1 ] || fail "stats: delayed dropped != 1"
+[ "$(stat_of delayed submitted)" = 2 ] || fail "stats: delayed submitted != 2"
+[ "$(stat_of delayed queued)" = 1 ] || fail "stats: delayed queued != 1"
+[ "$(stat_of delayed dropped)" = 1 ] || fail "stats: delayed dropped != 1"
 # Two quick KICKs: each is one of the two arms, and every accepted one runs exactly once.
 J 10 -d none && J 10 -d none || fail "KICK failed"
 [ "$(count '^kick: (already )?queued ')" = 2 ] || fail "expected two kick submission lines"

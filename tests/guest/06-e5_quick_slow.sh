@@ -3,11 +3,11 @@
 . /tests/lib.sh
 J 13 -d none || fail "KICK_SLOW failed"
 J 12 -d none || fail "KICK_QUICK failed"
-s0=$(need '^slow: sleeping 500 ms \[on ')
+s0=$(need "^slow: sleeping $SLOW_MS ms \\[on ")
 q=$(need '^quick \[on ')
 s1=$(need '^slow \[on ' 3)
 slept=$(ms_between "$(ts "$s0")" "$(ts "$s1")")
-[ "$slept" -ge 500 ] || fail "slow slept only ${slept} ms"
+[ "$slept" -ge "$SLOW_MS" ] || fail "slow slept only ${slept} ms"
 after=$(ms_between "$(ts "$s0")" "$(ts "$q")")
 [ "$(ms_between "$(ts "$q")" "$(ts "$s1")")" -gt 0 ] ||
 	fail "quick (at +${after} ms) waited for slow (done at +${slept} ms)"

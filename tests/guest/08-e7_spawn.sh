@@ -2,5 +2,5 @@
 . /tests/lib.sh
 for v in 7 8 9; do J 16 -d write -s 4 -v $v || fail "SPAWN $v failed"; done
 for v in 7 8 9; do need "^spawned worker saw $v \\[on kworker/[^ ]+ pid [0-9]+\\]\$" >/dev/null; done
-[ "$(stat spawn ran)" = 3 ] || fail "stats: spawn ran != 3"
+[ "$(stat_of spawn ran)" = 3 ] || fail "stats: spawn ran != 3"
 echo "three closures ran, each with its own value"

@@ -6,7 +6,7 @@ J 10 -d none && J 13 -d none && J 14 -d none || fail "ioctl failed"
 for item in kick slow delayed; do
 	case $item in
 	kick) pat='^worker ran \[on ' ;;
-	slow) pat='^slow: sleeping 500 ms \[on ' ;;
+	slow) pat="^slow: sleeping $SLOW_MS ms \\[on " ;;
 	delayed) pat='^delayed worker ran ' ;;
 	esac
 	from=$(need "^$item: queued \\[from ")

@@ -3,7 +3,7 @@
 # Each unload must free the state, and the module must load and work again.
 . /tests/lib.sh
 exec 3<"$DEV"
-rmmod rust_workq 2>/dev/null && fail "rmmod succeeded while a file was open"
+if rmmod rust_workq 2>/dev/null; then fail "rmmod succeeded while a file was open"; fi
 exec 3<&-
 echo "open file: rmmod refused while it was open"
 

@@ -6,9 +6,9 @@ log_reset
 i=0
 while [ $i -lt 20 ]; do J 10 -d none; J 12 -d none; i=$((i + 1)); done
 n=100
-while [ "$(stat kick ran)" != "$(stat kick queued)" ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
+while [ "$(stat_of kick ran)" != "$(stat_of kick queued)" ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
 for item in kick quick; do
-	s=$(stat $item submitted) q=$(stat $item queued) d=$(stat $item dropped) r=$(stat $item ran)
+	s=$(stat_of $item submitted) q=$(stat_of $item queued) d=$(stat_of $item dropped) r=$(stat_of $item ran)
 	[ "$s" = 20 ] || fail "$item submitted=$s, expected 20"
 	[ $((q + d)) = "$s" ] || fail "$item queued+dropped=$((q + d)) != submitted=$s"
 	[ "$r" = "$q" ] || fail "$item ran=$r != queued=$q"

@@ -6,6 +6,8 @@
 
 DEV=/dev/mydevice
 MOD=/lib/modules/rust_workq.ko
+# How long the slow item sleeps: SLOW_SLEEP_MS in ioctl_abi.rs.
+SLOW_MS=200
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -62,8 +64,8 @@ J() {
 	ioctl "$DEV" -t J -n "$nr" "$@"
 }
 
-# A field of `ioctl --stats`: stat ITEM FIELD.
-stat() {
+# A field of `ioctl --stats`: stat_of ITEM FIELD.
+stat_of() {
 	ioctl "$DEV" --stats | sed -n "s/^$1 .*$2=\([0-9]*\).*/\1/p"
 }
 

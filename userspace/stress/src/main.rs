@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `workq-stress`: the reliability scenarios' load generator for `/dev/mydevice`.
+//!
+//! ```text
+//! workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
+//! workq-stress fuzz [--threads T] [--calls N] [--seed S]
+//! workq-stress enomem          # SPAWN with slab allocations failing: expects ENOMEM
+//! ```
+//! Every run prints its seed; the same seed replays the same sequence of calls.
+
+mod dev;
+mod fuzz;
+mod mix;
+mod rng;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
+       workq-stress fuzz [--threads T] [--calls N] [--seed S]
+       workq-stress enomem";
+
+struct Opts {
+    procs: u64,
+    calls: u64,
+    seed: u64,
+    check: bool,
+}
+
+fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        procs: 1,
+        calls: 1000,
+        seed: rng::Rng::clock_seed(),
+        check: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut num = || -> Result<u64, String> {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("{a} needs a number"))
+        };
+        match a.as_str() {
+            "--procs" | "--threads" => o.procs = num()?.max(1),
+            "--calls" => o.calls = num()?,
+            "--seed" => o.seed = num()?,
+            "--check" => o.check = true,
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(o)
+}
+
+/// `enomem`: with fault injection armed for this task only, SPAWN must fail with ENOMEM.
+fn enomem() -> Result<(), String> {
+    let file = dev::open().map_err(|e| format!("open: {e}"))?;
+    // Only allocations made by this task after this point fail (failslab's task-filter).
+    std::fs::write("/proc/self/make-it-fail", "1")
+        .map_err(|e| format!("/proc/self/make-it-fail: {e} (needs CONFIG_FAULT_INJECTION)"))?;
+    let err = dev::ioctl_u32(&file, rust_workq_abi::SPAWN, 1);
+    // Disarm before anything else allocates (printing does).
+    let _ = std::fs::write("/proc/self/make-it-fail", "0");
+    match err {
+        libc::ENOMEM => {
+            println!("SPAWN under failslab: ENOMEM");
+            Ok(())
+        }
+        e => Err(format!(
+            "SPAWN under failslab returned {}",
+            dev::errno_name(e)
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("", &args[..]),
+    };
+    let opts = match parse(rest) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("workq-stress: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let res = match cmd {
+        "mix" => mix::run(opts.procs, opts.calls, opts.seed, opts.check),
+        "mix-worker" => {
+            mix::run_worker(opts.calls, opts.seed);
+            Ok(())
+        }
+        "fuzz" => fuzz::run(opts.procs, opts.calls, opts.seed),
+        "enomem" => enomem(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("workq-stress: FAIL: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
