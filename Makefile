@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The single front door. Kbuild (next to this file) describes the module for the kernel's build.
 #
-#   make check          host tests + the guest suite in QEMU (what CI runs)
+#   make demo           boot the guest and walk through exercises 1-10
+#   make check          lint, host tests, the guest suite in QEMU on both kernels (what CI runs)
 #   make run            interactive guest shell with the module loaded
 #   make run CMD='...'  run a command in the guest; exits with its status
 #   make module         build rust_workq.ko only
@@ -16,10 +17,14 @@ FLAVOR ?= base
 CHECK_KERNELS ?= base
 export KDIR ACCEL TESTS CLIPPY CMD
 
-.PHONY: check run module kernel tools deps clean help
+.PHONY: demo check run module kernel tools deps clean help
 
 help:
 	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+demo:
+	@color=0; [ -t 1 ] && color=1; \
+	$(MAKE) --no-print-directory run CMD="COLOR=$$color sh /demo/lab.sh"
 
 check:
 	@bash tests/host/check.sh $(CHECK_KERNELS)
@@ -27,9 +32,9 @@ check:
 run:
 	@eval "$$(bash qemu/prepare.sh $(FLAVOR))" && \
 	if [ -n "$$CMD" ]; then \
-		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --logdir build/$$FLAVOR/log --cmd "$$CMD"; \
+		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --append "$$APPEND" --logdir build/$$FLAVOR/log --cmd "$$CMD"; \
 	else \
-		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM"; \
+		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --append "$$APPEND"; \
 	fi
 
 module kernel:

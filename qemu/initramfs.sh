@@ -18,7 +18,7 @@ gen=${KDIR:?KDIR must name the kernel build tree}/usr/gen_init_cpio
 dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-get install busybox-static"
 
 {
-	for d in /bin /dev /proc /sys /tmp /root /etc /lib /lib/modules /tests; do
+	for d in /bin /dev /proc /sys /tmp /root /etc /lib /lib/modules /tests /demo; do
 		echo "dir $d 755 0 0"
 	done
 	echo "nod /dev/console 600 0 0 c 5 1"
@@ -29,6 +29,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns"; do
 		echo "file /tests/$(basename "$f") $f 755 0 0"
 	done
+	echo "file /demo/lab.sh $ROOT/demo/lab.sh 755 0 0"
 	printf 'file /etc/%s %s 644 0 0\n' passwd "$ROOT/qemu/etc/passwd" group "$ROOT/qemu/etc/group"
 } >"$out.list"
 "$gen" "$out.list" | gzip -1 >"$out.tmp"

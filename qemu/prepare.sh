@@ -51,6 +51,11 @@ KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/
 	"$ROOT"/userspace/target/x86_64-unknown-linux-gnu/release/{ioctl,workq-stress}
 phase_done "initramfs" "$t0"
 
-mem=512
-[ "$flavor" = debug ] && mem=1024
-printf 'KDIR=%q\nINITRD=%q\nMEM=%q\nFLAVOR=%q\n' "$kdir" "$out/initramfs.cpio.gz" "$mem" "$flavor"
+# The debug kernel needs room for KASAN's shadow and kmemleak's metadata; a warning there is a
+# failure (panic_on_warn), and unmerged slab caches let KASAN and failslab tell objects apart.
+# TIMEOUT bounds a whole guest suite (measured: base 75 s, debug 260 s, warm, on 2 cores).
+mem=512 append= timeout=400
+if [ "$flavor" = debug ]; then
+	mem=1024 append="panic_on_warn=1 slab_nomerge" timeout=1000
+fi
+printf 'KDIR=%q\nINITRD=%q\nMEM=%q\nAPPEND=%q\nTIMEOUT=%q\nFLAVOR=%q\n' "$kdir" "$out/initramfs.cpio.gz" "$mem" "$append" "$timeout" "$flavor"

@@ -4,6 +4,11 @@
 . /tests/lib.sh
 fs=/sys/kernel/debug/failslab
 [ -d $fs ] || skip "no $fs (CONFIG_FAILSLAB is in the debug kernel only)"
+# Only kmalloc caches (where the module's KBox/Arc/workqueue allocations come from), only for
+# tasks that opt in through /proc/self/make-it-fail. Failing every cache of insmod also hits
+# vmalloc internals, which WARN on their own. slab_nomerge (debug boot) makes the flag settable.
+for c in /sys/kernel/slab/kmalloc-[0-9]*; do echo 1 >"$c/failslab" || fail "cannot set $c/failslab"; done
+echo Y >$fs/cache-filter
 echo N >$fs/ignore-gfp-wait
 echo 0 >$fs/verbose
 echo Y >$fs/task-filter

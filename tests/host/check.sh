@@ -37,11 +37,9 @@ for flavor in "$@"; do
 	eval "$env"
 	phase_done "prepare $flavor" "$t0"
 	logdir=$OUT/$FLAVOR/log
-	append=
-	[ "$FLAVOR" = debug ] && append="panic_on_warn=1"
 	echo "# guest suite on the $FLAVOR kernel ($KDIR)"
 	bash "$ROOT/qemu/boot.sh" --kdir "$KDIR" --initrd "$INITRD" --mem "$MEM" --logdir "$logdir" \
-		--timeout 1200 --append "$append" --cmd "/tests/run.sh ${TESTS:-}"
+		--timeout "$TIMEOUT" --append "$APPEND" --cmd "/tests/run.sh ${TESTS:-}"
 	rc=$?
 	out=$logdir/out.log
 
