@@ -3,6 +3,7 @@
 #
 #   make demo           boot the guest and walk through exercises 1-10
 #   make check          lint, host tests, the guest suite in QEMU on both kernels (what CI runs)
+#   make bench          Rust module vs its C twin in one boot (BENCH_CALLS=10000)
 #   make run            interactive guest shell with the module loaded
 #   make run CMD='...'  run a command in the guest; exits with its status
 #   make module         build rust_workq.ko only
@@ -17,10 +18,12 @@ FLAVOR ?= base
 CHECK_KERNELS ?= base
 export KDIR ACCEL TESTS CLIPPY CMD
 
-.PHONY: demo check run module kernel tools deps clean help
+BENCH_CALLS ?= 10000
+
+.PHONY: demo check bench lint run module kernel tools deps clean help
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 demo:
 	@color=0; [ -t 1 ] && color=1; \
@@ -28,6 +31,15 @@ demo:
 
 check:
 	@bash tests/host/check.sh $(CHECK_KERNELS)
+
+# TSC clock for nanosecond latencies; its calibration error cancels out of the Rust/C ratios.
+bench:
+	@eval "$$(bash qemu/prepare.sh base)" && \
+	bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --tsc --logdir build/bench/log \
+		--timeout 1800 --cmd "sh /demo/bench.sh $(BENCH_CALLS)"
+
+lint:
+	@bash tests/host/lint.sh
 
 run:
 	@eval "$$(bash qemu/prepare.sh $(FLAVOR))" && \

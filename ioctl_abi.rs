@@ -16,6 +16,7 @@
 //! | `START_RESCHED`   | 15     | `_IOW('J', 15, u32)`      | `resched`: period in ms, 10 runs (system_power_efficient) |
 //! | `SPAWN`           | 16     | `_IOW('J', 16, u32)`      | `try_spawn` closure printing the value (private queue) |
 //! | `GET_STATS`       | 17     | `_IOR('J', 17, Stats)`    | copies the counters out                |
+//! | `KICK_DELAYED_MS` | 18     | `_IOW('J', 18, u32)`      | `delayed` after the given ms (`make bench`) |
 
 use super::{
     _IO,
@@ -43,9 +44,12 @@ pub const START_RESCHED: u32 = _IOW::<u32>(MAGIC, 15);
 pub const SPAWN: u32 = _IOW::<u32>(MAGIC, 16);
 /// Read the counters of every work item into a [`Stats`].
 pub const GET_STATS: u32 = _IOR::<Stats>(MAGIC, 17);
+/// Enqueue the `delayed` work item after the given number of milliseconds (at most
+/// [`DELAY_MAX_MS`], else `EINVAL`); `make bench` measures timer accuracy with it.
+pub const KICK_DELAYED_MS: u32 = _IOW::<u32>(MAGIC, 18);
 
 /// Every command with its name, in ABI order (for the tools' listings and the fuzzer).
-pub const COMMANDS: [(&str, u32); 8] = [
+pub const COMMANDS: [(&str, u32); 9] = [
     ("KICK", KICK),
     ("KICK_WITH_VALUE", KICK_WITH_VALUE),
     ("KICK_QUICK", KICK_QUICK),
@@ -54,10 +58,13 @@ pub const COMMANDS: [(&str, u32); 8] = [
     ("START_RESCHED", START_RESCHED),
     ("SPAWN", SPAWN),
     ("GET_STATS", GET_STATS),
+    ("KICK_DELAYED_MS", KICK_DELAYED_MS),
 ];
 
 /// The delay of `KICK_DELAYED`, in milliseconds.
-pub const KICK_DELAYED_MS: u32 = 2000;
+pub const KICK_DELAY_MS: u32 = 2000;
+/// The largest delay `KICK_DELAYED_MS` accepts.
+pub const DELAY_MAX_MS: u32 = 10_000;
 /// How long the `slow` work item sleeps before it prints "slow", in milliseconds.
 pub const SLOW_SLEEP_MS: u32 = 200;
 /// How many times the self-rescheduling work runs before it stops by itself.
@@ -86,6 +93,8 @@ pub struct ItemStats {
     /// Nanoseconds from the ioctl's entry to the start of the work function, for the last run
     /// that an ioctl queued.
     pub last_latency_ns: u64,
+    /// The same interval in jiffies.
+    pub last_latency_jiffies: u64,
 }
 
 /// Counters of every work item, the `GET_STATS` payload.

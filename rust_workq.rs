@@ -18,10 +18,11 @@
 //! | `KICK_DELAYED`    | `_IO('J', 14)`         | `ioctl /dev/mydevice -t J -n 14 -d none`                |
 //! | `START_RESCHED`   | `_IOW('J', 15, u32)`   | `ioctl /dev/mydevice -t J -n 15 -d write -s 4 -v 100`   |
 //! | `SPAWN`           | `_IOW('J', 16, u32)`   | `ioctl /dev/mydevice -t J -n 16 -d write -s 4 -v 7`     |
-//! | `GET_STATS`       | `_IOR('J', 17, Stats)` | `ioctl /dev/mydevice -t J -n 17 -d read -s 288`         |
+//! | `GET_STATS`       | `_IOR('J', 17, Stats)` | `ioctl /dev/mydevice -t J -n 17 -d read -s 336`         |
+//! | `KICK_DELAYED_MS` | `_IOW('J', 18, u32)`   | `ioctl /dev/mydevice -t J -n 18 -d write -s 4 -v 250`   |
 //!
 //! Errors: an unknown command gets `ENOTTY`, a bad argument pointer `EFAULT`, a
-//! `START_RESCHED` period above 10 000 ms `EINVAL`, a failed `SPAWN` allocation `ENOMEM`. None
+//! `START_RESCHED` period or `KICK_DELAYED_MS` delay above 10 000 ms `EINVAL`, a failed `SPAWN` allocation `ENOMEM`. None
 //! of them is logged, so a loop of bad calls cannot flood the log.
 //!
 //! # Log lines
@@ -123,10 +124,12 @@ pub mod ioctl_abi;
 use ioctl_abi::{
     ItemStats,
     Stats,
+    DELAY_MAX_MS,
     GET_STATS,
     KICK,
     KICK_DELAYED,
     KICK_DELAYED_MS,
+    KICK_DELAY_MS,
     KICK_QUICK,
     KICK_SLOW,
     KICK_WITH_VALUE,
@@ -143,6 +146,22 @@ module! {
     authors: ["rust_workq developers"],
     description: "Workqueue lab: work items deferred by ioctls on /dev/mydevice",
     license: "GPL",
+    params: {
+        verbose: u32 {
+            default: 1,
+            description: "Log every submission and run (the lab's lines); 0 keeps only load/unload lines",
+        },
+    },
+}
+
+/// `pr_info!` for the per-submission and per-run lines, which `verbose=0` turns off (`make bench`
+/// measures the modules with and without them).
+macro_rules! event {
+    ($($arg:tt)*) => {
+        if *module_parameters::verbose.value() != 0 {
+            pr_info!($($arg)*)
+        }
+    };
 }
 
 // SAFETY: `ItemStats` and `Stats` are `repr(C)` and made only of `u64` fields, so they have no
@@ -216,7 +235,19 @@ struct Counters {
     /// When the pending submission entered its ioctl, in ns since [`DeviceState::epoch`] plus
     /// one; 0 when none is recorded.
     submit_ns: AtomicU64,
+    /// `jiffies` at the same moment.
+    submit_jiffies: AtomicU64,
     last_latency_ns: AtomicU64,
+    last_latency_jiffies: AtomicU64,
+}
+
+/// The current `jiffies`.
+fn jiffies() -> u64 {
+    // SAFETY: `jiffies` is a C global that the timer interrupt updates; a volatile read of the
+    // aligned word is what C's `READ_ONCE(jiffies)` does.
+    let now = unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) };
+    // `c_ulong` is 64 bits on every architecture this module builds for: no truncation.
+    now as u64
 }
 
 impl Counters {
@@ -224,9 +255,13 @@ impl Counters {
     /// submission of the same still-pending item already did (it is the one that will run).
     fn stamp(&self, now_ns: u64) {
         // An `Err` means an earlier stamp is still waiting for its run: keep it.
-        let _ =
-            self.submit_ns
-                .compare_exchange(0, now_ns + 1, Ordering::Relaxed, Ordering::Relaxed);
+        if self
+            .submit_ns
+            .compare_exchange(0, now_ns + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.submit_jiffies.store(jiffies(), Ordering::Relaxed);
+        }
     }
 
     /// Records one enqueue attempt; returns whether the queue accepted it.
@@ -251,7 +286,9 @@ impl Counters {
         self.ran.fetch_add(1, Ordering::Relaxed);
         let stamp = self.submit_ns.swap(0, Ordering::Relaxed);
         let latency = now_ns.checked_sub(stamp.checked_sub(1)?)?;
+        let ticks = jiffies().wrapping_sub(self.submit_jiffies.load(Ordering::Relaxed));
         self.last_latency_ns.store(latency, Ordering::Relaxed);
+        self.last_latency_jiffies.store(ticks, Ordering::Relaxed);
         Some(latency)
     }
 
@@ -263,6 +300,7 @@ impl Counters {
             ran: self.ran.load(Ordering::Relaxed),
             cancelled: self.cancelled.load(Ordering::Relaxed),
             last_latency_ns: self.last_latency_ns.load(Ordering::Relaxed),
+            last_latency_jiffies: self.last_latency_jiffies.load(Ordering::Relaxed),
         }
     }
 }
@@ -392,11 +430,10 @@ impl DeviceState {
 
     /// Logs and counts an enqueue attempt made by an ioctl.
     fn submitted<T>(&self, name: &str, counters: &Counters, res: Result<(), T>) -> Result<isize> {
-        let from = TaskTag::current();
         if counters.record(res) {
-            pr_info!("{name}: queued [from {from}]\n");
+            event!("{name}: queued [from {}]\n", TaskTag::current());
         } else {
-            pr_info!("{name}: already queued [from {from}]\n");
+            event!("{name}: already queued [from {}]\n", TaskTag::current());
         }
         Ok(0)
     }
@@ -426,12 +463,18 @@ impl DeviceState {
         me.submitted("slow", &me.stats.slow, res)
     }
 
-    /// `KICK_DELAYED`: exercise 6; a second call while it is pending is "already queued".
-    fn kick_delayed(me: ArcBorrow<'_, Self>) -> Result<isize> {
+    /// `KICK_DELAYED` (`ms` is `None`): exercise 6, 2 s; a second call while it is pending is
+    /// "already queued". `KICK_DELAYED_MS`: the same item after `ms` milliseconds.
+    fn kick_delayed(me: ArcBorrow<'_, Self>, ms: Option<u32>) -> Result<isize> {
+        let delay = match ms {
+            // One jiffy more than the conversion: the current jiffy is partly over already, so
+            // 500 jiffies from now can be up to a jiffy short of 2 s. With 501 it is never early.
+            None => msecs_to_jiffies(KICK_DELAY_MS) + 1,
+            // The plain conversion, as a C driver would write it: `make bench` measures it.
+            Some(ms) if ms <= DELAY_MAX_MS => msecs_to_jiffies(ms),
+            Some(_) => return Err(EINVAL),
+        };
         me.stats.delayed.stamp(me.now_ns());
-        // One jiffy more than the conversion: the current jiffy is partly over already, so
-        // 500 jiffies from now can be up to a jiffy short of 2 s. With 501 it is never early.
-        let delay = msecs_to_jiffies(KICK_DELAYED_MS) + 1;
         let res = system_percpu().enqueue_delayed::<Arc<Self>, DELAYED>(me.into(), delay);
         me.submitted("delayed", &me.stats.delayed, res)
     }
@@ -464,7 +507,7 @@ impl DeviceState {
         let state: Arc<Self> = me.into();
         let res = me.spawn_queue.try_spawn(GFP_KERNEL, move || {
             state.stats.spawn.started(0);
-            pr_info!("spawned worker saw {value} [on {}]\n", TaskTag::current());
+            event!("spawned worker saw {value} [on {}]\n", TaskTag::current());
         });
         if me.stats.spawn.record(res) {
             Ok(0)
@@ -575,11 +618,10 @@ impl WorkItem<KICK_ID> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.kick.started(this.now_ns());
-        let on = TaskTag::current();
         // The guard is a temporary: the lock is released before printing.
         match this.value.lock().take() {
-            Some(value) => pr_info!("worker received: {value} [on {on}]\n"),
-            None => pr_info!("worker ran [on {on}]\n"),
+            Some(value) => event!("worker received: {value} [on {}]\n", TaskTag::current()),
+            None => event!("worker ran [on {}]\n", TaskTag::current()),
         }
     }
 }
@@ -589,7 +631,7 @@ impl WorkItem<QUICK> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.quick.started(this.now_ns());
-        pr_info!("quick [on {}]\n", TaskTag::current());
+        event!("quick [on {}]\n", TaskTag::current());
     }
 }
 
@@ -599,9 +641,9 @@ impl WorkItem<SLOW> for DeviceState {
     fn run(this: Arc<DeviceState>) {
         this.stats.slow.started(this.now_ns());
         let on = TaskTag::current();
-        pr_info!("slow: sleeping {SLOW_SLEEP_MS} ms [on {on}]\n");
+        event!("slow: sleeping {SLOW_SLEEP_MS} ms [on {on}]\n");
         fsleep(Delta::from_millis(SLOW_SLEEP_MS.into()));
-        pr_info!("slow [on {on}]\n");
+        event!("slow [on {on}]\n");
     }
 }
 
@@ -611,11 +653,11 @@ impl WorkItem<DELAYED> for DeviceState {
     fn run(this: Arc<DeviceState>) {
         let on = TaskTag::current();
         match this.stats.delayed.started(this.now_ns()) {
-            Some(ns) => pr_info!(
+            Some(ns) => event!(
                 "delayed worker ran {} ms after its ioctl [on {on}]\n",
                 ns / 1_000_000
             ),
-            None => pr_info!("delayed worker ran [on {on}]\n"),
+            None => event!("delayed worker ran [on {on}]\n"),
         }
     }
 }
@@ -627,14 +669,14 @@ impl WorkItem<RESCHED> for DeviceState {
         this.stats.resched.started(0);
         let on = TaskTag::current();
         if this.stopping.load(Ordering::Acquire) {
-            pr_info!("resched: stopping flag set, final run, not rescheduling [on {on}]\n");
+            event!("resched: stopping flag set, final run, not rescheduling [on {on}]\n");
             this.resched_active.store(false, Ordering::Release);
             return;
         }
         let run = this.resched_runs.fetch_add(1, Ordering::Relaxed) + 1;
-        pr_info!("resched: run {run}/{RESCHED_LIMIT} [on {on}]\n");
+        event!("resched: run {run}/{RESCHED_LIMIT} [on {on}]\n");
         if run >= RESCHED_LIMIT {
-            pr_info!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling\n");
+            event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling\n");
             this.resched_active.store(false, Ordering::Release);
             return;
         }
@@ -670,7 +712,8 @@ impl MiscDevice for DeviceState {
             KICK_WITH_VALUE => Self::kick(me, Some(read_u32(arg)?)),
             KICK_QUICK => Self::kick_quick(me),
             KICK_SLOW => Self::kick_slow(me),
-            KICK_DELAYED => Self::kick_delayed(me),
+            KICK_DELAYED => Self::kick_delayed(me, None),
+            KICK_DELAYED_MS => Self::kick_delayed(me, Some(read_u32(arg)?)),
             START_RESCHED => Self::start_resched(me, read_u32(arg)?),
             SPAWN => Self::spawn(me, read_u32(arg)?),
             GET_STATS => me.get_stats(arg),

@@ -39,9 +39,8 @@ accel=(-accel tcg,thread=multi)
 # is timed by (a 2 s delayed item looked 1.95 s late on the debug kernel); without the TSC every
 # clock follows the ticks. `make bench` boots with --tsc for nanosecond resolution instead.
 clock=notsc
-# Under load the guest's PIT calibration of the TSC can fail ("Unable to calibrate against PIT"),
-# after which one boot sat silent for 70 s. Telling it the host's TSC rate (which TCG's rdtsc
-# returns) skips that calibration.
+# Under load the guest's PIT calibration of the TSC can fail ("Unable to calibrate against PIT").
+# Telling it the host's TSC rate (which TCG's rdtsc returns) skips that calibration.
 host_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo 2>/dev/null)
 [ -n "$host_khz" ] && [ "$host_khz" -gt 0 ] && clock="$clock tsc_early_khz=$host_khz"
 kargs="console=ttyS0 loglevel=5 panic=-1 oops=panic"
@@ -69,7 +68,7 @@ t0=$(now)
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
 	-serial "file:$console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
-	tr -d '\r' | tee "$out" | grep -v '^@@RWQ-EXIT [0-9]*@@$'
+	sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
 qrc=${PIPESTATUS[0]}
 set -e
 tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"

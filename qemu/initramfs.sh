@@ -30,6 +30,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 		echo "file /tests/$(basename "$f") $f 755 0 0"
 	done
 	echo "file /demo/lab.sh $ROOT/demo/lab.sh 755 0 0"
+	echo "file /demo/bench.sh $ROOT/bench/guest.sh 755 0 0"
 	printf 'file /etc/%s %s 644 0 0\n' passwd "$ROOT/qemu/etc/passwd" group "$ROOT/qemu/etc/group"
 } >"$out.list"
 "$gen" "$out.list" | gzip -1 >"$out.tmp"

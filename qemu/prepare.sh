@@ -46,9 +46,24 @@ t0=$(now)
 bash "$ROOT/qemu/tools.sh" >&2
 phase_done "tools" "$t0"
 
+# The C twin (bench/), against the ABI header generated from ioctl_abi.rs.
 t0=$(now)
-KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" -- \
-	"$ROOT"/userspace/target/x86_64-unknown-linux-gnu/release/{ioctl,workq-stress}
+tools=$ROOT/userspace/target/x86_64-unknown-linux-gnu/release
+mkdir -p "$out/bench"
+"$tools/ioctl" --c-header >"$out/bench/rust_workq_abi.h.new"
+cmp -s "$out/bench/rust_workq_abi.h.new" "$out/bench/rust_workq_abi.h" ||
+	mv "$out/bench/rust_workq_abi.h.new" "$out/bench/rust_workq_abi.h"
+rm -f "$out/bench/rust_workq_abi.h.new"
+make -C "$kdir" M="$ROOT/bench" MO="$out/bench" "${kvars[@]}" modules >"$out/bench/build.log" 2>&1 || {
+	cat "$out/bench/build.log" >&2
+	die "building bench/c_workq.ko failed (log above)"
+}
+grep -E 'warning|error' "$out/bench/build.log" >&2 || true
+phase_done "C twin" "$t0"
+
+t0=$(now)
+KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" \
+	"$out/bench/c_workq.ko" -- "$tools"/{ioctl,workq-stress}
 phase_done "initramfs" "$t0"
 
 # The debug kernel needs room for KASAN's shadow and kmemleak's metadata; a warning there is a

@@ -15,7 +15,7 @@ expect_err ENOTTY -t J -n 17 -d read -s 8
 expect_err EFAULT -t J -n 11 -d write -s 4 --arg 0
 expect_err EFAULT -t J -n 16 -d write -s 4 --arg 0xffffffffffffffff
 expect_err EFAULT -t J -n 15 -d write -s 4 --arg 0xffffffff81000000
-expect_err EFAULT -t J -n 17 -d read -s 288 --arg 1
+expect_err EFAULT -t J -n 17 -d read -s 336 --arg 1
 expect_err EINVAL -t J -n 15 -d write -s 4 -v 10001
 before=$(rlog | wc -l)
 i=0

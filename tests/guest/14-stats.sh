@@ -14,5 +14,5 @@ for item in kick quick; do
 	[ "$r" = "$q" ] || fail "$item ran=$r != queued=$q"
 	echo "$item: submitted=$s queued=$q dropped=$d ran=$r"
 done
-out=$(J 17 -d read -s 288) || fail "GET_STATS through the raw tool failed"
+out=$(J 17 -d read -s 336) || fail "GET_STATS through the raw tool failed"
 echo "$out" | grep -q '^u64: 20 ' || fail "raw GET_STATS does not start with kick.submitted=20: $out"

@@ -18,6 +18,15 @@ host_result() { # host_result OK|FAIL NAME [detail]
 	fi
 }
 
+# Lint: rustfmt and clippy for the module and the tools, one result line each.
+t0=$(now)
+lint_log=$(mktemp)
+bash "$ROOT/tests/host/lint.sh" | tee "$lint_log"
+passed=$((passed + $(grep -c '^ok ' "$lint_log"))) failed=$((failed + $(grep -c '^not ok ' "$lint_log")))
+grep -qE '^(ok|not ok) ' "$lint_log" || { failed=$((failed + 1)); echo "not ok - lint did not run"; }
+rm -f "$lint_log"
+phase_done "lint" "$t0"
+
 # Host unit tests of the userspace tools (ioctl encoding, argument parsing).
 t0=$(now)
 cargo_log=$(mktemp)

@@ -68,6 +68,7 @@ impl Stats {
             ran: words.next().unwrap_or_default(),
             cancelled: words.next().unwrap_or_default(),
             last_latency_ns: words.next().unwrap_or_default(),
+            last_latency_jiffies: words.next().unwrap_or_default(),
         };
         Some(Stats {
             kick: item(),
@@ -95,7 +96,8 @@ mod tests {
         assert_eq!(KICK_DELAYED, 0x0000_4a0e);
         assert_eq!(START_RESCHED, 0x4004_4a0f);
         assert_eq!(SPAWN, 0x4004_4a10);
-        assert_eq!(GET_STATS, 0x8120_4a11);
+        assert_eq!(GET_STATS, 0x8150_4a11);
+        assert_eq!(KICK_DELAYED_MS, 0x4004_4a12);
     }
 
     #[test]
@@ -108,15 +110,15 @@ mod tests {
 
     #[test]
     fn stats_layout_has_no_padding() {
-        assert_eq!(core::mem::size_of::<ItemStats>(), 6 * 8);
-        assert_eq!(core::mem::size_of::<Stats>(), 6 * 6 * 8);
+        assert_eq!(core::mem::size_of::<ItemStats>(), 7 * 8);
+        assert_eq!(core::mem::size_of::<Stats>(), 6 * 7 * 8);
     }
 
     #[test]
     fn stats_round_trip() {
         let mut bytes = vec![0u8; core::mem::size_of::<Stats>()];
         bytes[8..16].copy_from_slice(&7u64.to_ne_bytes()); // kick.queued
-        bytes[5 * 48 + 24..5 * 48 + 32].copy_from_slice(&3u64.to_ne_bytes()); // spawn.ran
+        bytes[5 * 56 + 24..5 * 56 + 32].copy_from_slice(&3u64.to_ne_bytes()); // spawn.ran
         let s = Stats::from_bytes(&bytes).expect("right size");
         assert_eq!(s.kick.queued, 7);
         assert_eq!(s.spawn.ran, 3);

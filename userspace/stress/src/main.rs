@@ -6,9 +6,11 @@
 //! workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
 //! workq-stress fuzz [--threads T] [--calls N] [--seed S]
 //! workq-stress enomem          # SPAWN with slab allocations failing: expects ENOMEM
+//! workq-stress bench [--calls N] # Rust module vs its C twin (both loaded): `make bench`
 //! ```
 //! Every run prints its seed; the same seed replays the same sequence of calls.
 
+mod bench;
 mod dev;
 mod fuzz;
 mod mix;
@@ -18,9 +20,11 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
        workq-stress fuzz [--threads T] [--calls N] [--seed S]
-       workq-stress enomem";
+       workq-stress enomem
+       workq-stress bench [--calls N]";
 
 struct Opts {
+    device: String,
     procs: u64,
     calls: u64,
     seed: u64,
@@ -29,6 +33,7 @@ struct Opts {
 
 fn parse(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts {
+        device: dev::DEVICE.to_string(),
         procs: 1,
         calls: 1000,
         seed: rng::Rng::clock_seed(),
@@ -46,6 +51,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             "--calls" => o.calls = num()?,
             "--seed" => o.seed = num()?,
             "--check" => o.check = true,
+            "--device" => o.device = it.next().cloned().ok_or("--device needs a path")?,
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -94,6 +100,8 @@ fn main() -> ExitCode {
         }
         "fuzz" => fuzz::run(opts.procs, opts.calls, opts.seed),
         "enomem" => enomem(),
+        "bench" => bench::run(opts.calls),
+        "bench-kicks" => bench::kicks_worker(&opts.device, opts.calls),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

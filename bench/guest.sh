@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`, in the guest: the Rust module and its C twin, measured by one tool in one boot,
+# first with the lab's log lines (verbose=1), then without them (verbose=0) to show what the
+# logging costs each side. Usage: guest.sh CALLS
+calls=${1:-10000}
+set -e
+insmod /lib/modules/c_workq.ko
+echo "## verbose=1: every submission and run logs a line, as the lab asks"
+workq-stress bench --calls "$calls"
+rmmod rust_workq c_workq
+insmod /lib/modules/rust_workq.ko verbose=0
+insmod /lib/modules/c_workq.ko verbose=0
+echo
+echo "## verbose=0: no per-event log lines"
+workq-stress bench --calls "$calls"

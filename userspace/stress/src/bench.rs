@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `bench`: the Rust module against its C twin, in one boot, with one tool. Every figure comes
+//! from this run; latency and delays are the modules' own `ktime`/`jiffies` measurements, read
+//! back through `GET_STATS`.
+
+use std::{
+    fs::File,
+    process::{
+        Command,
+        Stdio, //
+    },
+    time::{
+        Duration,
+        Instant, //
+    },
+};
+
+use rust_workq_abi::{
+    ItemStats,
+    Stats,
+    KICK,
+    KICK_DELAYED_MS,
+    SPAWN, //
+};
+
+use crate::dev;
+
+const DEVICES: [(&str, &str); 2] = [("Rust", "/dev/mydevice"), ("C", "/dev/mydevice_c")];
+/// The guest kernel's tick rate (qemu/config/base.config: CONFIG_HZ_250).
+const HZ: u64 = 250;
+
+fn open(path: &str) -> Result<File, String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("open {path}: {e} (are rust_workq and c_workq loaded?)"))
+}
+
+fn stats(f: &File) -> Result<Stats, String> {
+    dev::stats(f).map_err(|e| format!("GET_STATS: {e}"))
+}
+
+/// Polls until `item(stats).ran` exceeds `before`; returns the fresh stats.
+fn wait_ran(f: &File, item: fn(&Stats) -> &ItemStats, before: u64) -> Result<Stats, String> {
+    let start = Instant::now();
+    loop {
+        let s = stats(f)?;
+        if item(&s).ran > before {
+            return Ok(s);
+        }
+        if start.elapsed() > Duration::from_secs(15) {
+            return Err("a work item did not run within 15 s".into());
+        }
+    }
+}
+
+/// Waits until every queued submission of `f`'s module has run (so that one measurement's
+/// leftovers do not load the next).
+fn drain(f: &File) -> Result<(), String> {
+    let start = Instant::now();
+    while !stats(f)?
+        .items()
+        .iter()
+        .all(|i| i.ran + i.cancelled >= i.queued)
+    {
+        if start.elapsed() > Duration::from_secs(30) {
+            return Err("work did not drain within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+/// The device order of round `r`: alternating, so that neither module always goes first.
+fn order(r: u64) -> [usize; 2] {
+    if r.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 0.5)
+}
+
+/// Runs every path of both modules once, so that neither pays for first-use costs (TCG
+/// translates code on first execution) inside a measurement.
+fn warm_up(files: &[File; 2]) -> Result<(), String> {
+    for f in files {
+        for i in 0..300 {
+            for (cmd, arg) in [
+                (KICK, None),
+                (SPAWN, Some(i)),
+                (rust_workq_abi::KICK_QUICK, None),
+            ] {
+                let e = match arg {
+                    Some(v) => dev::ioctl_u32(f, cmd, v),
+                    None => dev::ioctl_raw(f, cmd, 0),
+                };
+                if e != 0 {
+                    return Err(format!("warm-up ioctl failed: {}", dev::errno_name(e)));
+                }
+            }
+        }
+        drain(f)?;
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Row {
+    name: String,
+    n: String,
+    values: [f64; 2],
+}
+
+fn row(rows: &mut Vec<Row>, name: &str, n: impl ToString, values: [f64; 2]) {
+    rows.push(Row {
+        name: name.into(),
+        n: n.to_string(),
+        values,
+    });
+}
+
+/// Kick latency: KICK, wait for the run, read the module's own measurement; interleaved in
+/// blocks so that both modules see the same conditions.
+fn latency(files: &[File; 2], n: u64, rows: &mut Vec<Row>) -> Result<(), String> {
+    let mut samples: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let block = 100.min(n.max(1));
+    for r in 0..n.div_ceil(block) {
+        for d in order(r) {
+            let f = &files[d];
+            for _ in 0..block {
+                let before = stats(f)?.kick.ran;
+                if dev::ioctl_raw(f, KICK, 0) != 0 {
+                    return Err("KICK failed".into());
+                }
+                let s = wait_ran(f, |s| &s.kick, before)?;
+                samples[d].push(s.kick.last_latency_ns as f64 / 1000.0);
+            }
+        }
+    }
+    for s in &mut samples {
+        s.sort_by(f64::total_cmp);
+    }
+    let count = samples[0].len();
+    for (label, p) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+        row(
+            rows,
+            &format!("kick latency {label} (us)"),
+            count,
+            [percentile(&samples[0], p), percentile(&samples[1], p)],
+        );
+    }
+    Ok(())
+}
+
+/// `bench-kicks`: one process's share of the throughput run; prints its elapsed seconds.
+pub fn kicks_worker(device: &str, calls: u64) -> Result<(), String> {
+    let f = open(device)?;
+    let start = Instant::now();
+    for _ in 0..calls {
+        if dev::ioctl_raw(&f, KICK, 0) != 0 {
+            return Err("KICK failed".into());
+        }
+    }
+    println!("elapsed {}", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// KICKs per second from `procs` processes of `calls` each, and how many were coalesced; the
+/// median of `rounds` rounds in alternating order.
+fn throughput(
+    files: &[File; 2],
+    procs: u64,
+    calls: u64,
+    rounds: u64,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let mut rate = [Vec::new(), Vec::new()];
+    let mut coalesced = [Vec::new(), Vec::new()];
+    for r in 0..rounds {
+        for d in order(r) {
+            let path = DEVICES[d].1;
+            drain(&files[d])?;
+            let before = stats(&files[d])?.kick;
+            let start = Instant::now();
+            let children: Vec<_> = (0..procs)
+                .map(|_| {
+                    Command::new(&exe)
+                        .args([
+                            "bench-kicks",
+                            "--device",
+                            path,
+                            "--calls",
+                            &calls.to_string(),
+                        ])
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .map_err(|e| format!("spawn: {e}"))
+                })
+                .collect::<Result<_, _>>()?;
+            for mut c in children {
+                let st = c.wait().map_err(|e| format!("wait: {e}"))?;
+                if !st.success() {
+                    return Err(format!("bench-kicks on {path} failed"));
+                }
+            }
+            let secs = start.elapsed().as_secs_f64();
+            let after = stats(&files[d])?.kick;
+            let total = (procs * calls) as f64;
+            rate[d].push(total / secs);
+            coalesced[d].push(100.0 * (after.dropped - before.dropped) as f64 / total);
+        }
+    }
+    let n = format!("{rounds}x{procs}x{calls}");
+    let [r0, r1] = rate;
+    let [c0, c1] = coalesced;
+    row(
+        rows,
+        &format!("throughput, {procs} proc(s) (kicks/s)"),
+        &n,
+        [median(r0), median(r1)],
+    );
+    row(
+        rows,
+        &format!("  coalesced, {procs} proc(s) (%)"),
+        &n,
+        [median(c0), median(c1)],
+    );
+    Ok(())
+}
+
+/// Requested vs observed delay of the delayed item, for delays spread from 10 ms to 2 s.
+fn delays(files: &[File; 2], count: u64, rows: &mut Vec<Row>) -> Result<(), String> {
+    let mut err_ms = [Vec::new(), Vec::new()];
+    let mut err_j = [Vec::new(), Vec::new()];
+    for i in 0..count {
+        // Log-spaced from 10 ms to 2000 ms.
+        let ms = (10.0 * 200f64.powf(i as f64 / (count.max(2) - 1) as f64)).round() as u32;
+        for d in order(i) {
+            let f = &files[d];
+            let before = stats(f)?.delayed.ran;
+            if dev::ioctl_u32(f, KICK_DELAYED_MS, ms) != 0 {
+                return Err("KICK_DELAYED_MS failed".into());
+            }
+            let s = wait_ran(f, |s| &s.delayed, before)?;
+            let want_j = (u64::from(ms) * HZ).div_ceil(1000);
+            err_ms[d].push(s.delayed.last_latency_ns as f64 / 1e6 - f64::from(ms));
+            err_j[d].push(s.delayed.last_latency_jiffies as f64 - want_j as f64);
+        }
+    }
+    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let max = |v: &Vec<f64>| v.iter().cloned().fold(f64::MIN, f64::max);
+    let min = |v: &Vec<f64>| v.iter().cloned().fold(f64::MAX, f64::min);
+    row(
+        rows,
+        "delay error mean (ms)",
+        count,
+        [mean(&err_ms[0]), mean(&err_ms[1])],
+    );
+    row(
+        rows,
+        "delay error min (ms)",
+        count,
+        [min(&err_ms[0]), min(&err_ms[1])],
+    );
+    row(
+        rows,
+        "delay error max (ms)",
+        count,
+        [max(&err_ms[0]), max(&err_ms[1])],
+    );
+    row(
+        rows,
+        "delay error mean (jiffies)",
+        count,
+        [mean(&err_j[0]), mean(&err_j[1])],
+    );
+    row(
+        rows,
+        "delay error max (jiffies)",
+        count,
+        [max(&err_j[0]), max(&err_j[1])],
+    );
+    Ok(())
+}
+
+/// Cost of one submission seen from userspace: SPAWN (allocates a closure item) vs KICK (the
+/// embedded struct item); the median of `rounds` rounds in alternating order.
+fn submission_cost(
+    files: &[File; 2],
+    calls: u64,
+    rounds: u64,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    for (name, cmd) in [
+        ("SPAWN (try_spawn/kmalloc)", SPAWN),
+        ("KICK (struct item)", KICK),
+    ] {
+        let mut ns = [Vec::new(), Vec::new()];
+        for r in 0..rounds {
+            for d in order(r) {
+                let f = &files[d];
+                drain(f)?;
+                let start = Instant::now();
+                for i in 0..calls {
+                    let e = if cmd == SPAWN {
+                        dev::ioctl_u32(f, cmd, i as u32)
+                    } else {
+                        dev::ioctl_raw(f, cmd, 0)
+                    };
+                    if e != 0 {
+                        return Err(format!("{name} failed: {}", dev::errno_name(e)));
+                    }
+                }
+                ns[d].push(start.elapsed().as_nanos() as f64 / calls as f64);
+            }
+        }
+        let [a, b] = ns;
+        row(
+            rows,
+            &format!("{name} submit (ns)"),
+            format!("{rounds}x{calls}"),
+            [median(a), median(b)],
+        );
+    }
+    Ok(())
+}
+
+pub fn run(n: u64) -> Result<(), String> {
+    let files = [open(DEVICES[0].1)?, open(DEVICES[1].1)?];
+    let quick = n < 1000;
+    let mut rows = Vec::new();
+    let t = Instant::now();
+    let rounds = if quick { 2 } else { 6 };
+    warm_up(&files)?;
+    latency(&files, n, &mut rows)?;
+    throughput(&files, 1, n, rounds, &mut rows)?;
+    throughput(&files, 4, n / 4, rounds, &mut rows)?;
+    delays(&files, if quick { 4 } else { 20 }, &mut rows)?;
+    submission_cost(&files, n / 5, rounds, &mut rows)?;
+    println!(
+        "{:<36} {:>9} {:>12} {:>12} {:>8}",
+        "metric", "n", "Rust", "C", "Rust/C"
+    );
+    for r in &rows {
+        let ratio = if r.values[1] != 0.0 {
+            format!("{:.2}", r.values[0] / r.values[1])
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:<36} {:>9} {:>12.2} {:>12.2} {:>8}",
+            r.name, r.n, r.values[0], r.values[1], ratio
+        );
+    }
+    println!("(bench ran {:.1} s)", t.elapsed().as_secs_f64());
+    Ok(())
+}
