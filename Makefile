@@ -6,6 +6,8 @@
 #   make bench          Rust module vs its C twin in one boot (BENCH_CALLS=10000)
 #   make run            interactive guest shell with the module loaded
 #   make run CMD='...'  run a command in the guest; exits with its status
+#   make lint           rustfmt + clippy for the module and the tools
+#   make rust-analyzer  write rust-project.json so an editor resolves kernel:: items
 #   make module         build rust_workq.ko only
 #   make kernel         fetch and build the cached kernel only
 #   make clean          remove build/ (the kernel cache in ~/.cache/rust_workq stays)
@@ -15,15 +17,15 @@
 
 SHELL := /bin/bash
 FLAVOR ?= base
-CHECK_KERNELS ?= base
+CHECK_KERNELS ?= base debug
 export KDIR ACCEL TESTS CLIPPY CMD
 
 BENCH_CALLS ?= 10000
 
-.PHONY: demo check bench lint run module kernel tools deps clean help
+.PHONY: demo check bench lint rust-analyzer run module kernel tools deps clean help
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 demo:
 	@color=0; [ -t 1 ] && color=1; \
@@ -40,6 +42,9 @@ bench:
 
 lint:
 	@bash tests/host/lint.sh
+
+rust-analyzer:
+	@bash qemu/rust-analyzer.sh
 
 run:
 	@eval "$$(bash qemu/prepare.sh $(FLAVOR))" && \
@@ -59,5 +64,5 @@ deps:
 	@bash qemu/deps.sh
 
 clean:
-	rm -rf build userspace/target
+	rm -rf build userspace/target rust-project.json
 

@@ -8,6 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
 
 passed=0 failed=0
+figures=()
 host_result() { # host_result OK|FAIL NAME [detail]
 	if [ "$1" = OK ]; then
 		passed=$((passed + 1))
@@ -37,9 +38,14 @@ passed=$((passed + cp)) failed=$((failed + cf))
 rm -f "$cargo_log"
 phase_done "host unit tests" "$t0"
 
-for flavor in "$@"; do
+# A KDIR from the user means one run on that kernel; prepare's output (eval'd below) sets KDIR,
+# which must not leak into the next flavour's prepare.
+user_kdir=${KDIR:-}
+flavors=("$@")
+[ -n "$user_kdir" ] && flavors=(custom)
+for flavor in "${flavors[@]}"; do
 	t0=$(now)
-	env=$(bash "$ROOT/qemu/prepare.sh" "$flavor") || {
+	env=$(KDIR=$user_kdir bash "$ROOT/qemu/prepare.sh" "$flavor") || {
 		host_result FAIL "$flavor: build" "see the error above"
 		continue
 	}
@@ -70,6 +76,7 @@ for flavor in "$@"; do
 		host_result FAIL "$FLAVOR: every planned test reported" "planned '${planned:-none}', reported $((gp + gf))"
 	fi
 	splat=$(sed 's/^\[ *[0-9]*\.[0-9]*\] //' "$logdir/console.log" 2>/dev/null | grep -E -f "$ROOT/tests/splat-patterns" | head -n 5)
+	figures+=("$FLAVOR: $(sed -n 's/^# figure: //p' "$out" | tr '\n' ' ')splats=$(printf '%s' "$splat" | grep -c .)")
 	if [ -z "$splat" ] && [ -s "$logdir/console.log" ]; then
 		host_result OK "$FLAVOR: kernel console free of splats"
 	else
@@ -78,6 +85,8 @@ for flavor in "$@"; do
 	phase_done "guest suite $FLAVOR" "$t0"
 done
 
+echo "# Reliability summary (figures printed by this run's guest tests):"
+for f in "${figures[@]}"; do echo "#   $f"; done
 echo "# Totals: pass:$passed fail:$failed"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
