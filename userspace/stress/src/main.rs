@@ -5,7 +5,7 @@
 //! ```text
 //! workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
 //! workq-stress fuzz [--threads T] [--calls N] [--seed S]
-//! workq-stress enomem          # SPAWN with slab allocations failing: expects ENOMEM
+//! workq-stress enomem [--calls N] # SPAWN with slab allocations failing: expects ENOMEM
 //! workq-stress bench [--calls N] # Rust module vs its C twin (both loaded): `make bench`
 //! ```
 //! Every run prints its seed; the same seed replays the same sequence of calls.
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
        workq-stress fuzz [--threads T] [--calls N] [--seed S]
-       workq-stress enomem
+       workq-stress enomem [--calls N]
        workq-stress bench [--calls N]";
 
 struct Opts {
@@ -99,7 +99,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         "fuzz" => fuzz::run(opts.procs, opts.calls, opts.seed),
-        "enomem" => enomem(),
+        "enomem" => enomem(opts.calls),
         "bench" => bench::run(opts.calls),
         "bench-kicks" => bench::kicks_worker(&opts.device, opts.calls),
         _ => {
