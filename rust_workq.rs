@@ -223,7 +223,7 @@ unsafe fn is_pending(work: *mut bindings::work_struct) -> bool {
     // workqueue core changes only atomically; a volatile read of the aligned word is what C's
     // `test_bit()` on it does.
     let data = unsafe { core::ptr::read_volatile(&raw const (*work).data.counter) };
-    data & bindings::work_flags_WORK_STRUCT_PENDING as i64 != 0
+    data & i64::from(bindings::work_flags_WORK_STRUCT_PENDING) != 0
 }
 
 /// The name and pid of the running task, for log lines.

@@ -58,25 +58,30 @@ fn parse(args: &[String]) -> Result<Opts, String> {
     Ok(o)
 }
 
-/// `enomem`: with fault injection armed for this task only, SPAWN must fail with ENOMEM.
-fn enomem() -> Result<(), String> {
+/// `enomem`: `calls` SPAWNs, each with fault injection armed for this task only around the
+/// ioctl; every one must fail with ENOMEM.
+fn enomem(calls: u64) -> Result<(), String> {
+    use std::io::Write as _;
     let file = dev::open().map_err(|e| format!("open: {e}"))?;
-    // Only allocations made by this task after this point fail (failslab's task-filter).
-    std::fs::write("/proc/self/make-it-fail", "1")
+    // Opened once: writing through it allocates nothing that could fail while armed.
+    let mut knob = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/make-it-fail")
         .map_err(|e| format!("/proc/self/make-it-fail: {e} (needs CONFIG_FAULT_INJECTION)"))?;
-    let err = dev::ioctl_u32(&file, rust_workq_abi::SPAWN, 1);
-    // Disarm before anything else allocates (printing does).
-    let _ = std::fs::write("/proc/self/make-it-fail", "0");
-    match err {
-        libc::ENOMEM => {
-            println!("SPAWN under failslab: ENOMEM");
-            Ok(())
+    for i in 0..calls {
+        // Only allocations this task makes while armed fail (failslab's task-filter).
+        knob.write_all(b"1").map_err(|e| format!("arm: {e}"))?;
+        let err = dev::ioctl_u32(&file, rust_workq_abi::SPAWN, i as u32);
+        knob.write_all(b"0").map_err(|e| format!("disarm: {e}"))?;
+        if err != libc::ENOMEM {
+            return Err(format!(
+                "SPAWN {i} under failslab returned {}",
+                dev::errno_name(err)
+            ));
         }
-        e => Err(format!(
-            "SPAWN under failslab returned {}",
-            dev::errno_name(e)
-        )),
     }
+    println!("{calls} SPAWNs under failslab: ENOMEM each time");
+    Ok(())
 }
 
 fn main() -> ExitCode {
