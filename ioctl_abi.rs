@@ -6,17 +6,17 @@
 //! _IOW}` in scope; the userspace tools include it with their own `const fn` twins of those
 //! encoders (`userspace/abi`). Both sides therefore compile the very same numbers.
 //!
-//! | command           | number | encoding                  | work item (queue)                     |
-//! |-------------------|--------|---------------------------|---------------------------------------|
-//! | `KICK`            | 10     | `_IO('J', 10)`            | `kick`, prints "worker ran" (system)   |
-//! | `KICK_WITH_VALUE` | 11     | `_IOW('J', 11, u32)`      | `kick`, prints "worker received: N"    |
-//! | `KICK_QUICK`      | 12     | `_IO('J', 12)`            | `quick`, ID 0 (system_highpri)         |
-//! | `KICK_SLOW`       | 13     | `_IO('J', 13)`            | `slow`, ID 1, sleeps (system_long)     |
-//! | `KICK_DELAYED`    | 14     | `_IO('J', 14)`            | `delayed`, after 2 s (system_power_efficient) |
-//! | `START_RESCHED`   | 15     | `_IOW('J', 15, u32)`      | `resched`: period in ms, 10 runs (system_power_efficient) |
-//! | `SPAWN`           | 16     | `_IOW('J', 16, u32)`      | `try_spawn` closure printing the value (private queue) |
-//! | `GET_STATS`       | 17     | `_IOR('J', 17, Stats)`    | copies the counters out                |
-//! | `KICK_DELAYED_MS` | 18     | `_IOW('J', 18, u32)`      | `delayed` after the given ms (`make bench`) |
+//! | command           | encoding               | work item (queue)                                    |
+//! |-------------------|------------------------|------------------------------------------------------|
+//! | `KICK`            | `_IO('J', 10)`         | `kick`: "worker ran" (`system_percpu_wq`)            |
+//! | `KICK_WITH_VALUE` | `_IOW('J', 11, u32)`   | `kick`: "worker received: N"                         |
+//! | `KICK_QUICK`      | `_IO('J', 12)`         | `quick`, ID 0 (`system_highpri`)                     |
+//! | `KICK_SLOW`       | `_IO('J', 13)`         | `slow`, ID 1, sleeps first (`system_long`)           |
+//! | `KICK_DELAYED`    | `_IO('J', 14)`         | `delayed`, 2 s later (`system_percpu_wq`)            |
+//! | `START_RESCHED`   | `_IOW('J', 15, u32)`   | `resched`: period in ms, 10 runs (`system_power_efficient`) |
+//! | `SPAWN`           | `_IOW('J', 16, u32)`   | a `try_spawn` closure printing the value (private queue) |
+//! | `GET_STATS`       | `_IOR('J', 17, Stats)` | copies the counters out                              |
+//! | `KICK_DELAYED_MS` | `_IOW('J', 18, u32)`   | `delayed` after the given ms (`make bench`)          |
 
 use super::{
     _IO,
