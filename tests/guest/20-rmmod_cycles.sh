@@ -24,7 +24,7 @@ while [ $i -lt $cycles ]; do
 		wait $! || true # the mix stops with "gone" once the device disappears
 	else
 		workq-stress mix --calls $n --seed $((seed + i)) >/dev/null || fail "mix failed in cycle $i"
-		usleep $(((RANDOM % 25) * 10000))
+		usleep $(((RANDOM % 10) * 10000))
 		rmmod rust_workq || fail "rmmod failed in cycle $i"
 	fi
 	freed=$(count '^device state freed$')

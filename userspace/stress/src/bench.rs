@@ -165,16 +165,28 @@ fn latency(files: &[File; 2], n: u64, rows: &mut Vec<Row>) -> Result<(), String>
     Ok(())
 }
 
-/// `bench-kicks`: one process's share of the throughput run; prints its elapsed seconds.
+/// CLOCK_MONOTONIC in ns: comparable across processes, unlike `Instant`.
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// `bench-kicks`: one process's share of the throughput run; prints when its loop started and
+/// ended, so that process start-up is not counted.
 pub fn kicks_worker(device: &str, calls: u64) -> Result<(), String> {
     let f = open(device)?;
-    let start = Instant::now();
+    let start = monotonic_ns();
     for _ in 0..calls {
         if dev::ioctl_raw(&f, KICK, 0) != 0 {
             return Err("KICK failed".into());
         }
     }
-    println!("elapsed {}", start.elapsed().as_secs_f64());
+    println!("span {start} {}", monotonic_ns());
     Ok(())
 }
 
