@@ -5,7 +5,7 @@
 #   make check          lint, host tests, the guest suite in QEMU on both kernels (what CI runs)
 #   make bench          Rust module vs its C twin in one boot (BENCH_CALLS=10000)
 #   make run            interactive guest shell with the module loaded
-#   make run CMD='...'  run a command in the guest; exits with its status
+#   make run CMD='...'  run a command in the guest (qemu/run.sh 'CMD' keeps its exit status)
 #   make lint           rustfmt + clippy for the module and the tools
 #   make rust-analyzer  write rust-project.json so an editor resolves kernel:: items
 #   make module         build rust_workq.ko only
@@ -18,7 +18,7 @@
 SHELL := /bin/bash
 FLAVOR ?= base
 CHECK_KERNELS ?= base debug
-export KDIR ACCEL TESTS CLIPPY CMD
+export KDIR ACCEL TESTS CLIPPY CMD FLAVOR
 
 BENCH_CALLS ?= 10000
 
@@ -28,17 +28,14 @@ help:
 	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 demo:
-	@color=0; [ -t 1 ] && color=1; \
-	$(MAKE) --no-print-directory run CMD="COLOR=$$color sh /demo/lab.sh"
+	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
 
 check:
 	@bash tests/host/check.sh $(CHECK_KERNELS)
 
 # TSC clock for nanosecond latencies; its calibration error cancels out of the Rust/C ratios.
 bench:
-	@eval "$$(bash qemu/prepare.sh base)" && \
-	bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --tsc --logdir build/bench/log \
-		--timeout 1800 --cmd "sh /demo/bench.sh $(BENCH_CALLS)"
+	@bash qemu/run.sh --flavor base --tsc --timeout 1800 --logdir build/bench/log "sh /demo/bench.sh $(BENCH_CALLS)"
 
 lint:
 	@bash tests/host/lint.sh
@@ -46,13 +43,9 @@ lint:
 rust-analyzer:
 	@bash qemu/rust-analyzer.sh
 
+# With CMD, make exits 2 when the command fails; qemu/run.sh 'CMD' exits with its own status.
 run:
-	@eval "$$(bash qemu/prepare.sh $(FLAVOR))" && \
-	if [ -n "$$CMD" ]; then \
-		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --append "$$APPEND" --logdir build/$$FLAVOR/log --cmd "$$CMD"; \
-	else \
-		bash qemu/boot.sh --kdir "$$KDIR" --initrd "$$INITRD" --mem "$$MEM" --append "$$APPEND"; \
-	fi
+	@bash qemu/run.sh $${CMD:+"$$CMD"}
 
 module kernel:
 	@bash qemu/prepare.sh $(FLAVOR) >/dev/null

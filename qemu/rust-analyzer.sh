@@ -6,7 +6,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-eval "$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}")"
+env=$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}") || die "cannot prepare the kernel tree (see above)"
+eval "$env"
 mapfile -t kvars < <(kmake_vars)
 make -s -C "$KDIR" M="$ROOT" "${kvars[@]}" rust-analyzer ||
 	die "the kernel's rust-analyzer target failed; see above"

@@ -6,7 +6,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
 
-eval "$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}" 2>/dev/null)" || die "cannot prepare the kernel tree; run 'make module' to see why"
+env=$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}") || die "cannot prepare the kernel tree (see above)"
+eval "$env"
 mapfile -t kvars < <(kmake_vars)
 failed=0 n=0
 result() { # result STATUS NAME LOGFILE
