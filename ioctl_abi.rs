@@ -68,7 +68,7 @@ pub const DELAY_MAX_MS: u32 = 10_000;
 /// How long the `slow` work item sleeps before it prints "slow", in milliseconds.
 pub const SLOW_SLEEP_MS: u32 = 200;
 /// How many times the self-rescheduling work runs before it stops by itself.
-pub const RESCHED_LIMIT: u64 = 10;
+pub const RESCHED_LIMIT: usize = 10;
 /// The largest period `START_RESCHED` accepts (larger values get `EINVAL`).
 pub const RESCHED_MAX_PERIOD_MS: u32 = 10_000;
 

@@ -21,9 +21,9 @@
 //! | `GET_STATS`       | `_IOR('J', 17, Stats)` | `ioctl /dev/mydevice -t J -n 17 -d read -s 336`         |
 //! | `KICK_DELAYED_MS` | `_IOW('J', 18, u32)`   | `ioctl /dev/mydevice -t J -n 18 -d write -s 4 -v 250`   |
 //!
-//! Errors: an unknown command gets `ENOTTY`, a bad argument pointer `EFAULT`, a
-//! `START_RESCHED` period or `KICK_DELAYED_MS` delay above 10 000 ms `EINVAL`, a failed `SPAWN` allocation `ENOMEM`. None
-//! of them is logged, so a loop of bad calls cannot flood the log.
+//! Errors: an unknown command gets `ENOTTY`, a bad argument pointer `EFAULT`, a `START_RESCHED`
+//! period or `KICK_DELAYED_MS` delay above 10 000 ms `EINVAL`, a failed `SPAWN` allocation
+//! `ENOMEM`. None of them is logged, so a loop of bad calls cannot flood the log.
 //!
 //! # Log lines
 //!
@@ -49,10 +49,10 @@
 //! 7.2 deprecates `system_wq` and `system_unbound_wq` (what `system()` and `system_unbound()`
 //! return) in favour of `system_percpu_wq` and `system_dfl_wq`, which its Rust API does not wrap
 //! yet; [`system_percpu`] does. The module follows the answers above: `kick` and `delayed` are
-//! short prints on the per-CPU default queue,
-//! `quick` is latency-sensitive on `system_highpri()`, `slow` sleeps on `system_long()`, the
-//! periodic `resched` is a heartbeat on `system_power_efficient()`. Spawned closures go to a
-//! private queue so that unloading can drain them: they have no handle to cancel.
+//! short prints on the per-CPU default queue, `quick` is latency-sensitive on
+//! `system_highpri()`, `slow` sleeps on `system_long()`, the periodic `resched` is a heartbeat on
+//! `system_power_efficient()`. Spawned closures go to a private queue so that unloading can drain
+//! them: they have no handle to cancel.
 //!
 //! # Unloading (exercise 8 and beyond)
 //!
@@ -60,8 +60,7 @@
 //! the module's code is gone, and a closure from `try_spawn` cannot be stopped at all. Here:
 //! - An open file pins the module: the misc core leaves `file_operations::owner` unset, so
 //!   `open` switches the file to a copy of the table that names this module ([`OwnedFops`]).
-//!   `rmmod` fails with `EBUSY`-like `EAGAIN` while a file is open, so no ioctl can enqueue
-//!   during unload.
+//!   `rmmod` is refused while a file is open, so no ioctl can enqueue during unload.
 //! - Unloading sets `stopping`, flushes the self-rescheduling item until its chain ends (it
 //!   prints exactly one final message), disables every work item with `disable_work_sync` /
 //!   `disable_delayed_work_sync` (waiting for a running one, e.g. `slow` mid-sleep) and gives
@@ -74,6 +73,7 @@ use core::{
         AtomicBool,
         AtomicU32,
         AtomicU64,
+        AtomicUsize,
         Ordering, //
     },
 };
@@ -416,7 +416,7 @@ struct DeviceState {
     /// Whether a self-rescheduling chain is under way (`START_RESCHED` to its last run).
     resched_active: AtomicBool,
     /// Runs of the current chain, checked against [`RESCHED_LIMIT`] without a lock (exercise 4).
-    resched_runs: AtomicU64,
+    resched_runs: AtomicUsize,
     resched_period_ms: AtomicU32,
     /// Set when the module unloads; the self-rescheduling item stops at it (exercise 8).
     stopping: AtomicBool,
@@ -447,7 +447,7 @@ impl DeviceState {
                 delayed <- new_delayed_work!("DeviceState::delayed"),
                 resched <- new_delayed_work!("DeviceState::resched"),
                 resched_active: AtomicBool::new(false),
-                resched_runs: AtomicU64::new(0),
+                resched_runs: AtomicUsize::new(0),
                 resched_period_ms: AtomicU32::new(0),
                 stopping: AtomicBool::new(false),
                 spawn_queue: OwnedQueue::new(c"rust_workq_spawn")?,

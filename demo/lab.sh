@@ -85,7 +85,7 @@ the mutex and queued the item; run() took it out under the same mutex."
 title "Exercise 4 - Self-rescheduling work"
 run "ioctl /dev/mydevice -t J -n 15 -d write -s 4 -v 0"
 show '^resched: limit of 10 runs reached' 5 12
-notice "run() re-enqueued its own Arc until the AtomicU64 counter reached 10, then stopped: the log stops growing. \
+notice "run() re-enqueued its own Arc until the AtomicUsize counter reached 10, then stopped: the log stops growing. \
 (-v is the period in ms; 0 re-enqueues at once, as in the lab.)"
 
 title "Exercise 5 - Two workers in one struct"
