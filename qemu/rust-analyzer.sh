@@ -30,8 +30,15 @@ if [ ! -x "$ra" ]; then
 fi
 if [ -x "$ra" ]; then
 	note "checking that rust-analyzer loads it ($ra analysis-stats; a minute or two)"
-	(cd "$ROOT" && timeout 600 "$ra" analysis-stats --skip-inference . 2>&1 | tail -n 5) ||
+	log=$(mktemp)
+	(cd "$ROOT" && timeout 600 "$ra" analysis-stats --skip-inference . >"$log" 2>&1) || {
+		tr '\r' '\n' <"$log" | tail -n 20 >&2
+		rm -f "$log"
 		die "rust-analyzer could not load rust-project.json"
+	}
+	# It draws a progress bar with \r; keep its summary lines.
+	tr '\r' '\n' <"$log" | grep -E '^(Crates|Modules|Item Collection|Total|Failed)' >&2 || true
+	rm -f "$log"
 else
 	note "rust-analyzer not installed (apt-get install rust-web-analyzer) - file written, not checked"
 fi
