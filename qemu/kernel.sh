@@ -13,7 +13,9 @@ debug) fragments=("$ROOT/qemu/config/base.config" "$ROOT/qemu/config/debug.confi
 *) die "unknown kernel flavour '$flavor' (base or debug)" ;;
 esac
 
+t0=$(now)
 src=$(bash "$ROOT/qemu/fetch-source.sh")
+phase_done "fetch source" "$t0"
 version=$(cat "$src/.rust_workq-unpacked")
 
 mapfile -t kvars < <(kmake_vars)
