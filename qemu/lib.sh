@@ -7,6 +7,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Kernel series we build; the exact patch version comes from the Debian package.
 KERNEL_SERIES=${KERNEL_SERIES:-7.2}
 
+# CI may run with a trimmed environment: find the home directory and rustup's cargo anyway.
+HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+export HOME
+[ -x "$HOME/.cargo/bin/cargo" ] && case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) PATH=$PATH:$HOME/.cargo/bin ;; esac
+
 # Everything fetched or built outside the clone lives here, keyed so that a later run can reuse it.
 CACHE=${RUST_WORKQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust_workq}
 
