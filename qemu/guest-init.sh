@@ -22,7 +22,7 @@ if [ -f /run-cmd ]; then
 	out=/dev/ttyS1
 	stty -F "$out" raw -echo 2>/dev/null
 	cd /root
-	sh /run-cmd >"$out" 2>&1 </dev/null
+	sh -c '. /etc/profile; . /run-cmd' >"$out" 2>&1 </dev/null
 	echo "@@RWQ-EXIT $?@@" >"$out"
 else
 	cat <<'BANNER'

@@ -24,6 +24,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	echo "nod /dev/console 600 0 0 c 5 1"
 	echo "file /bin/busybox /bin/busybox 755 0 0"
 	echo "file /init $ROOT/qemu/guest-init.sh 755 0 0"
+	echo "file /bin/dmesg $ROOT/qemu/guest-dmesg.sh 755 0 0"
 	for m in "${modules[@]}"; do echo "file /lib/modules/$(basename "$m") $m 644 0 0"; done
 	for t in "${tools[@]}"; do echo "file /bin/$(basename "$t") $t 755 0 0"; done
 	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns"; do
@@ -31,7 +32,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	done
 	echo "file /demo/lab.sh $ROOT/demo/lab.sh 755 0 0"
 	echo "file /demo/bench.sh $ROOT/bench/guest.sh 755 0 0"
-	printf 'file /etc/%s %s 644 0 0\n' passwd "$ROOT/qemu/etc/passwd" group "$ROOT/qemu/etc/group"
+	printf 'file /etc/%s %s 644 0 0\n' passwd "$ROOT/qemu/etc/passwd" group "$ROOT/qemu/etc/group" \
+		profile "$ROOT/qemu/etc/profile"
 } >"$out.list"
 "$gen" "$out.list" | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -63,7 +63,7 @@ phase_done "C twin" "$t0"
 
 t0=$(now)
 KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" \
-	"$out/bench/c_workq.ko" -- "$tools"/{ioctl,workq-stress}
+	"$out/bench/c_workq.ko" -- "$tools"/{ioctl,kmsg,workq-stress}
 phase_done "initramfs" "$t0"
 
 # The debug kernel needs room for KASAN's shadow and kmemleak's metadata; a warning there is a

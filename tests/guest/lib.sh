@@ -4,6 +4,7 @@
 # 4 (skip); what it prints becomes KTAP diagnostics. `fail` writes to stderr so that it is seen
 # even from inside $(...), whose failure then ends the test through `sh -e`.
 
+. /etc/profile
 DEV=/dev/mydevice
 MOD=/lib/modules/rust_workq.ko
 # How long the slow item sleeps: SLOW_SLEEP_MS in ioctl_abi.rs.
