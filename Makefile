@@ -9,7 +9,7 @@
 #   make lint           rustfmt + clippy for the module and the tools
 #   make rust-analyzer  write rust-project.json so an editor resolves kernel:: items
 #   make module         build rust_workq.ko only
-#   make kernel         fetch and build the cached kernel only
+#   make kernel         fetch and build the cached kernel (and the module)
 #   make clean          remove build/ (the kernel cache in ~/.cache/rust_workq stays)
 #
 # KDIR=/path/to/linux-build builds against your own Rust-enabled kernel tree instead of the cache.
@@ -25,7 +25,7 @@ BENCH_CALLS ?= 10000
 .PHONY: demo check bench lint rust-analyzer run module kernel tools deps clean help
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 demo:
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
