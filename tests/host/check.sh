@@ -32,8 +32,10 @@ phase_done "lint" "$t0"
 t0=$(now)
 cargo_log=$(mktemp)
 (cd "$ROOT/userspace" && cargo test -q --locked 2>&1) | tee "$cargo_log"
+cargo_rc=${PIPESTATUS[0]}
 read -r cp cf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$cargo_log")
-[ "${PIPESTATUS[0]}" = 0 ] || [ "$cf" -gt 0 ] || cf=1
+# A build failure prints no "test result" line: count it as a failure all the same.
+[ "$cargo_rc" = 0 ] || [ "$cf" -gt 0 ] || { cf=1; echo "not ok - cargo test (exit $cargo_rc)"; }
 passed=$((passed + cp)) failed=$((failed + cf))
 rm -f "$cargo_log"
 phase_done "host unit tests" "$t0"

@@ -31,10 +31,7 @@ const DEVICES: [(&str, &str); 2] = [("Rust", "/dev/mydevice"), ("C", "/dev/mydev
 const HZ: u64 = 250;
 
 fn open(path: &str) -> Result<File, String> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
+    dev::open_path(path)
         .map_err(|e| format!("open {path}: {e} (are rust_workq and c_workq loaded?)"))
 }
 

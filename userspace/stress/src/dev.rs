@@ -19,7 +19,11 @@ use rust_workq_abi::{
 pub const DEVICE: &str = "/dev/mydevice";
 
 pub fn open() -> io::Result<File> {
-    OpenOptions::new().read(true).write(true).open(DEVICE)
+    open_path(DEVICE)
+}
+
+pub fn open_path(path: &str) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open(path)
 }
 
 /// Issues `cmd` with a raw argument; returns 0 or the errno.
