@@ -1,61 +1,63 @@
 # SPDX-License-Identifier: GPL-2.0
 # The single front door. Kbuild (next to this file) describes the module for the kernel's build.
-#
-#   make demo           boot the guest and walk through exercises 1-10
-#   make check          lint, host tests, the guest suite in QEMU on both kernels (what CI runs)
-#   make bench          Rust module vs its C twin in one boot (BENCH_CALLS=10000)
-#   make run            interactive guest shell with the module loaded
-#   make run CMD='...'  run a command in the guest (qemu/run.sh 'CMD' keeps its exit status)
-#   make lint           rustfmt + clippy for the module and the tools
-#   make rust-analyzer  write rust-project.json so an editor resolves kernel:: items
-#   make module         build rust_workq.ko only
-#   make kernel         fetch and build the cached kernel (and the module)
-#   make clean          remove build/ (the kernel cache in ~/.cache/rust_workq stays)
-#
-# KDIR=/path/to/linux-build builds against your own Rust-enabled kernel tree instead of the cache.
-# ACCEL=kvm boots with KVM instead of TCG.
+# `make help` lists the targets (from the "##" comments below) and the variables.
 
 SHELL := /bin/bash
-FLAVOR ?= base
-CHECK_KERNELS ?= base debug
-export KDIR ACCEL TESTS CLIPPY CMD FLAVOR
-
+# The command for `make run CMD=...`, exactly as typed: $(value) keeps make from expanding $x,
+# $(...) and $? in it before the guest's shell sees them.
+export RWQ_CMD = $(value CMD)
+export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS
 BENCH_CALLS ?= 10000
 
-.PHONY: demo check bench lint rust-analyzer run module kernel tools deps clean help
+.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean
 
-help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+help: ## this list
+	@echo "targets:"
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)$$/  make \1\t\2/p' Makefile | expand -t 24
+	@echo "variables:"
+	@sed -n "s/^#: /  /p" Makefile
 
-demo:
+#: KERNEL_SERIES=7.2|7.3   kernel series (default: the newest supported one the mirror offers)
+#: FLAVOR=base|debug      kernel flavour for run, demo, soak, module (qemu/flavors/; default base)
+#: KDIR=/path/to/build    use your own built Rust-enabled kernel tree instead of the cache
+#: TESTS="e1_kick ..."    limit the guest suite of make check to these tests
+#: CHECK_KERNELS="7.3/base ..."  the kernels make check covers (default: all, see README)
+#: SOAK_SECONDS=N         how long the soak scenarios run (make soak; make check uses the flavour's)
+#: ACCEL=kvm              boot with KVM instead of TCG (only where KVM really works)
+
+demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
 
-check:
+check: ## lint, host tests, harness self-test, the guest suite on every kernel (what CI runs)
 	@bash tests/host/check.sh $(CHECK_KERNELS)
 
-# TSC clock for nanosecond latencies; its calibration error cancels out of the Rust/C ratios.
-bench:
-	@bash qemu/run.sh --flavor base --tsc --timeout 1800 --logdir build/bench/log "sh /demo/bench.sh $(BENCH_CALLS)"
+run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
+	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}
 
-lint:
+soak: ## the load/unload, concurrency and fuzz scenarios for SOAK_SECONDS each (default 600)
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} bash tests/host/suite.sh --default $${FLAVOR:-base} rmmod_cycles concurrency fuzz
+
+# TSC clock for nanosecond latencies; its calibration error cancels out of the Rust/C ratios.
+bench: ## the Rust module against its C twin in one boot (BENCH_CALLS=10000)
+	@bash qemu/run.sh --tsc --timeout 1800 "sh /demo/bench.sh $(BENCH_CALLS)"
+
+lint: ## rustfmt, clippy (CLIPPY=1) on every series, cargo fmt/clippy, shellcheck
 	@bash tests/host/lint.sh
 
-rust-analyzer:
-	@bash qemu/rust-analyzer.sh
+module: ## build rust_workq.ko only (against the cached kernel, or KDIR)
+	@bash qemu/prepare.sh --module-only
 
-# With CMD, make exits 2 when the command fails; qemu/run.sh 'CMD' exits with its own status.
-run:
-	@bash qemu/run.sh $${CMD:+"$$CMD"}
+kernel: ## fetch and build the cached kernel of KERNEL_SERIES and FLAVOR
+	@bash qemu/prepare.sh --kernel-only
 
-module kernel:
-	@bash qemu/prepare.sh $(FLAVOR) >/dev/null
-
-tools:
+tools: ## build the static userspace tools
 	@bash qemu/tools.sh
 
-deps:
+deps: ## install the Debian packages and bindgen the build needs
 	@bash qemu/deps.sh
 
-clean:
-	rm -rf build userspace/target rust-project.json
+rust-analyzer: ## write rust-project.json so an editor resolves kernel:: items
+	@bash qemu/rust-analyzer.sh
 
+clean: ## remove build/ (the kernel cache in ~/.cache/rust_workq stays)
+	rm -rf build userspace/target rust-project.json

@@ -58,9 +58,10 @@
 //!
 //! The lab's design (an `AtomicBool` stopping flag) leaves gaps: a pending item would run after
 //! the module's code is gone, and a closure from `try_spawn` cannot be stopped at all. Here:
-//! - An open file pins the module: the misc core leaves `file_operations::owner` unset, so
-//!   `open` switches the file to a copy of the table that names this module ([`OwnedFops`]).
-//!   `rmmod` is refused while a file is open, so no ioctl can enqueue during unload.
+//! - An open file pins the module: 7.3's misc core names the module as the owner of its
+//!   `file_operations`; on 7.2, which leaves `owner` unset, `open` switches the file to a copy of
+//!   the table that does (`kcompat::OwnerFops`). `rmmod` is refused while a file is open, so no
+//!   ioctl can enqueue during unload.
 //! - Unloading sets `stopping`, flushes the self-rescheduling item until its chain ends (it
 //!   prints exactly one final message), disables every work item with `disable_work_sync` /
 //!   `disable_delayed_work_sync` (waiting for a running one, e.g. `slow` mid-sleep) and gives
@@ -120,6 +121,7 @@ use kernel::{
 };
 
 pub mod ioctl_abi;
+mod kcompat;
 
 use ioctl_abi::{
     ItemStats,
@@ -158,7 +160,7 @@ module! {
 /// measures the modules with and without them).
 macro_rules! event {
     ($($arg:tt)*) => {
-        if *module_parameters::verbose.value() != 0 {
+        if kcompat::param_value(&module_parameters::verbose) != 0 {
             pr_info!($($arg)*)
         }
     };
@@ -782,51 +784,12 @@ fn read_u32(arg: UserPtr) -> Result<u32> {
     UserSlice::new(arg, size_of::<u32>()).reader().read::<u32>()
 }
 
-/// The misc device's file operations with `owner` set, so that an open file pins the module.
-///
-/// The misc core builds `file_operations` without `owner` (Rust-for-Linux issue #1182), so an
-/// open file would not keep the module loaded, and `rmmod` would free the code that the file's
-/// `ioctl` and `release` still call. `open` takes a reference on the module and switches the file
-/// to this copy, as C's `replace_fops()` does; the VFS drops the reference after `release`.
-struct OwnedFops(bindings::file_operations);
-
-// SAFETY: The table is written once in `init` and only read afterwards.
-unsafe impl Send for OwnedFops {}
-// SAFETY: The table is written once in `init` and only read afterwards.
-unsafe impl Sync for OwnedFops {}
-
-impl OwnedFops {
-    fn new(options: MiscDeviceOptions, module: &'static ThisModule) -> Self {
-        // SAFETY: `into_raw` sets `fops` to the static vtable the misc core uses for
-        // `DeviceState`, valid for the life of the module.
-        let mut fops = unsafe { *options.into_raw::<DeviceState>().fops };
-        fops.owner = module.as_ptr();
-        Self(fops)
-    }
-
-    /// Makes `file` (being opened) pin the module until it is released.
-    fn install(&self, file: &File) -> Result {
-        // SAFETY: `owner` is this module, whose code is running, so its `struct module` is alive.
-        if !unsafe { bindings::try_module_get(self.0.owner) } {
-            // The module is going away: refuse new opens.
-            return Err(ENODEV);
-        }
-        // SAFETY: During `open` only this thread sees the file. Its `f_op` is the misc core's
-        // table for this device, whose `owner` is NULL, so there is no reference to drop (what
-        // `replace_fops()` would `fops_put`). The new table has the same callbacks and lives in
-        // the module struct; the reference taken above is dropped by `fops_put()` in `__fput()`
-        // after `release`, or in `do_dentry_open()`'s error path.
-        unsafe { (*file.as_ptr()).f_op = &self.0 };
-        Ok(())
-    }
-}
-
 #[pin_data(PinnedDrop)]
 struct RustWorkq {
     #[pin]
     miscdev: MiscDeviceRegistration<DeviceState>,
     state: Arc<DeviceState>,
-    fops: OwnedFops,
+    fops: kcompat::OwnerFops,
 }
 
 impl kernel::InPlaceModule for RustWorkq {
@@ -834,7 +797,7 @@ impl kernel::InPlaceModule for RustWorkq {
         let options = MiscDeviceOptions { name: c"mydevice" };
         try_pin_init!(Self {
             state: DeviceState::new()?,
-            fops: OwnedFops::new(options, module),
+            fops: kcompat::OwnerFops::new::<DeviceState>(options, module),
             miscdev <- MiscDeviceRegistration::register(options),
         })
         .pin_chain(|_| {

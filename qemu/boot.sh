@@ -6,12 +6,13 @@
 # or outlives --timeout is a failure with the console's tail, never a hang.
 #
 # Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
-#                [--mem MB] [--append "kernel args"] [--tsc]
+#                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."]
+# --extra adds files to the guest's /extra/ (tests that are not part of the initramfs).
 # ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir= initrd= cmd= timeout=300 logdir=$OUT/log mem=512 append= interactive=1
+kdir= initrd= cmd= timeout=300 logdir=$OUT/log mem=512 append= interactive=1 extra=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--tsc) tsc=1; shift ;;
+	--extra) extra=$2; shift 2 ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 done
@@ -49,6 +51,7 @@ kargs="$kargs $clock $append"
 qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -display none
 	-no-reboot -monitor none)
 
+note "qemu: ${qemu[*]} -append '$kargs'"
 if [ "$interactive" = 1 ]; then
 	exec "${qemu[@]}" -initrd "$initrd" -serial mon:stdio -append "$kargs"
 fi
@@ -57,7 +60,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%s\n' "$cmd" >"$work/run-cmd"
-printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd" >"$work/list"
+{
+	printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd"
+	if [ -n "$extra" ]; then
+		echo "dir /extra 755 0 0"
+		for f in $extra; do printf 'file /extra/%s %s 755 0 0\n' "$(basename "$f")" "$f"; done
+	fi
+} >"$work/list"
 "$kdir/usr/gen_init_cpio" "$work/list" | gzip -1 >"$work/cmd.cpio.gz"
 cat "$initrd" "$work/cmd.cpio.gz" >"$work/initrd"
 

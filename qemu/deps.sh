@@ -26,6 +26,7 @@ declare -A NEED=(
 	[/usr/bin/gcc]=gcc
 	[/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev
 	[/usr/bin/python3]=python3
+	[/usr/bin/shellcheck]=shellcheck
 )
 
 missing=()

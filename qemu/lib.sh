@@ -4,9 +4,6 @@
 # The project's root, whichever script sources this file.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Kernel series we build; the exact patch version comes from the Debian package.
-KERNEL_SERIES=${KERNEL_SERIES:-7.2}
-
 # CI may run with a trimmed environment: find the home directory and rustup's cargo anyway.
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 export HOME
@@ -29,6 +26,66 @@ export PATH=$BINDGEN_ROOT/bin:$PATH
 kmake_vars() {
 	printf '%s\n' "LLVM=$LLVM_SUFFIX" "RUSTC=/usr/bin/rustc" "RUSTDOC=/usr/bin/rustdoc" \
 		"BINDGEN=$BINDGEN_ROOT/bin/bindgen"
+}
+
+# The kernel series the module supports: one file each in qemu/series/, newest first.
+supported_series() {
+	local f
+	for f in "$ROOT"/qemu/series/*.config; do basename "$f" .config; done | sort -rV
+}
+
+# A flavour's or series' setting from its file's "#@ key=value" lines: setting FILE KEY.
+setting() {
+	sed -n "s/^#@ $2=//p" "$1" | tail -n 1
+}
+
+# The Kconfig fragments of a kernel, in merge order: the flavour's chain of "#@ include=" files
+# (base first), then the series' own file. config_fragments SERIES FLAVOR
+config_fragments() {
+	local f=$ROOT/qemu/flavors/$2.config chain=() inc
+	[ -f "$ROOT/qemu/series/$1.config" ] || die "kernel series $1 is not supported (supported: $(supported_series | tr '\n' ' '))"
+	while :; do
+		[ -f "$f" ] || die "unknown kernel flavour '${f##*/}' (flavours: $(cd "$ROOT/qemu/flavors" && ls ./*.config | sed 's|^\./||; s|\.config$||' | tr '\n' ' '))"
+		chain=("$f" "${chain[@]}")
+		inc=$(setting "$f" include)
+		[ -n "$inc" ] || break
+		f=$ROOT/qemu/flavors/$inc.config
+	done
+	printf '%s\n' "${chain[@]}" "$ROOT/qemu/series/$1.config"
+}
+
+# The series to use when none is named: KERNEL_SERIES, else the newest supported series the
+# mirror offers (said on stderr, once per process).
+default_series() {
+	if [ -n "${KERNEL_SERIES:-}" ]; then
+		echo "$KERNEL_SERIES"
+		return
+	fi
+	local s
+	s=$(bash "$ROOT/qemu/fetch-source.sh" --default) || return 1
+	note "kernel series $s: the newest supported series the mirror offers (KERNEL_SERIES=... picks another)"
+	KERNEL_SERIES=$s
+	echo "$s"
+}
+
+# A series as the scripts take it: "--default" is KDIR's "custom" when KDIR is set, else the
+# default series; anything else is itself.
+resolve_series() {
+	case $1 in
+	--default) if [ -n "${KDIR:-}" ]; then echo custom; else default_series; fi ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# load_kernel SERIES FLAVOR: prepares everything a boot of that kernel needs (qemu/prepare.sh)
+# and sets its K_* variables (K_NAME K_DIR K_INITRD K_MEM K_APPEND K_SCALE K_SOAK K_OUT ...),
+# replacing those of any kernel loaded before.
+load_kernel() {
+	local env
+	env=$(bash "$ROOT/qemu/prepare.sh" "$1" "$2") || return 1
+	unset K_NAME K_SERIES K_FLAVOR K_VERSION K_DIR K_OUT K_INITRD K_MEM K_APPEND K_SCALE K_SOAK
+	# shellcheck source=/dev/null
+	. "$env"
 }
 
 die() {

@@ -1,46 +1,64 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Everything a boot needs, for one kernel flavour (base or debug), built only where stale:
-# dependencies, the kernel (cached; or the user's KDIR), rust_workq.ko, the static tools and the
-# initramfs. Prints shell assignments for the caller to eval: KDIR=... INITRD=... MEM=...
-# Usage: [KDIR=/path/to/build] prepare.sh FLAVOR
+# Everything a boot needs, for one kernel (series and flavour), built only where stale:
+# dependencies, the kernel (cached; or the user's KDIR with SERIES "custom"), rust_workq.ko, the
+# static tools, the C twin and the initramfs. Writes the kernel's settings as shell assignments
+# (K_DIR, K_INITRD, K_MEM, K_APPEND, K_SCALE, K_SOAK, ...) to a file and prints its path; scripts
+# read it through load_kernel in lib.sh.
+# Usage: prepare.sh [--module-only | --kernel-only] [SERIES [FLAVOR]]
+#   SERIES: 7.2, 7.3, ... or --default (KERNEL_SERIES, else the newest the mirror offers; with
+#   KDIR=/path/to/build set, the user's tree, called "custom"). FLAVOR: default $FLAVOR or base.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavor=${1:-base}
+only=
+case ${1:-} in --module-only | --kernel-only) only=${1#--}; shift ;; esac
+series=$(resolve_series "${1:---default}") || exit 1
+flavor=${2:-${FLAVOR:-base}}
+fcfg=$ROOT/qemu/flavors/$flavor.config
+[ -f "$fcfg" ] || die "unknown kernel flavour '$flavor' (flavours: $(cd "$ROOT/qemu/flavors" && ls ./*.config | sed 's|^\./||; s|\.config$||' | tr '\n' ' '))"
 
 t0=$(now)
 bash "$ROOT/qemu/deps.sh"
 phase_done "deps" "$t0"
 
 t0=$(now)
-if [ -n "${KDIR:-}" ]; then
-	kdir=$(cd "$KDIR" 2>/dev/null && pwd) || die "KDIR=$KDIR does not exist"
-	flavor=custom
+if [ "$series" = custom ]; then
+	kdir=$(cd "${KDIR:?KDIR must name the kernel build tree}" 2>/dev/null && pwd) || die "KDIR=$KDIR does not exist"
 	[ -f "$kdir/.config" ] || die "KDIR=$kdir has no .config; point KDIR at a configured and built kernel tree"
 	grep -qx 'CONFIG_RUST=y' "$kdir/.config" || die "KDIR=$kdir was built without CONFIG_RUST=y; enable it (make menuconfig: General setup -> Rust support) and rebuild"
 	[ -f "$kdir/Module.symvers" ] || die "KDIR=$kdir has no Module.symvers; build it with 'make all' (or 'vmlinux modules'), not only bzImage"
 	ls "$kdir"/rust/*.rmeta >/dev/null 2>&1 || die "KDIR=$kdir has no Rust metadata (rust/*.rmeta); build the kernel with CONFIG_RUST=y and 'make all'"
+	version=$(make -s -C "$kdir" kernelversion 2>/dev/null || echo unknown)
 else
-	kdir=$(bash "$ROOT/qemu/kernel.sh" "$flavor")
+	kdir=$(bash "$ROOT/qemu/kernel.sh" "$series" "$flavor") || exit 1
+	version=$(head -n 1 "$kdir/.rust_workq-complete")
 fi
-phase_done "kernel $flavor" "$t0"
+phase_done "kernel $series/$flavor" "$t0"
+if [ "$only" = kernel-only ]; then
+	echo "$kdir"
+	exit 0
+fi
 
-out=$OUT/$flavor
+out=$OUT/$series-$flavor
 mkdir -p "$out/module"
 mapfile -t kvars < <(kmake_vars)
 t0=$(now)
 log=$out/module/build.log
-make -C "$kdir" M="$ROOT" MO="$out/module" "${kvars[@]}" ${CLIPPY:+CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver} modules >"$log" 2>&1 || {
+make -C "$kdir" M="$ROOT" MO="$out/module" "${kvars[@]}" modules >"$log" 2>&1 || {
 	cat "$log" >&2
 	case $(cat "$log") in
 	*"incompatible version of rustc"* | *"E0514"*)
 		die "rust_workq.ko: the kernel at $kdir was built by another rustc than /usr/bin/rustc; build the module with the kernel's compiler (make RUSTC=...)" ;;
 	esac
-	die "building rust_workq.ko failed (log above; $log)"
+	die "building rust_workq.ko for $series/$flavor failed (log above; $log)"
 }
 grep -E '^(warning|error)' -A8 "$log" >&2 || true
-phase_done "module" "$t0"
+phase_done "module $series/$flavor" "$t0"
+if [ "$only" = module-only ]; then
+	echo "$out/module/rust_workq.ko"
+	exit 0
+fi
 
 t0=$(now)
 bash "$ROOT/qemu/tools.sh" >&2
@@ -66,11 +84,12 @@ KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/
 	"$out/bench/c_workq.ko" -- "$tools"/{ioctl,kmsg,workq-stress}
 phase_done "initramfs" "$t0"
 
-# The debug kernel needs room for KASAN's shadow and kmemleak's metadata; a warning there is a
-# failure (panic_on_warn), and unmerged slab caches let KASAN and failslab tell objects apart.
-# TIMEOUT bounds a whole guest suite (measured: base 75 s, debug 260 s, warm, on 2 cores).
-mem=512 append= timeout=400
-if [ "$flavor" = debug ]; then
-	mem=1024 append="panic_on_warn=1 slab_nomerge" timeout=1000
-fi
-printf 'KDIR=%q\nINITRD=%q\nMEM=%q\nAPPEND=%q\nTIMEOUT=%q\nFLAVOR=%q\n' "$kdir" "$out/initramfs.cpio.gz" "$mem" "$append" "$timeout" "$flavor"
+env=$out/kernel.env
+{
+	printf 'K_NAME=%q\n' "$series/$flavor"
+	printf 'K_SERIES=%q\nK_FLAVOR=%q\nK_VERSION=%q\n' "$series" "$flavor" "$version"
+	printf 'K_DIR=%q\nK_OUT=%q\nK_INITRD=%q\n' "$kdir" "$out" "$out/initramfs.cpio.gz"
+	printf 'K_MEM=%q\nK_APPEND=%q\n' "$(setting "$fcfg" mem)" "$(setting "$fcfg" append)"
+	printf 'K_SCALE=%q\nK_SOAK=%q\n' "$(setting "$fcfg" limit_scale)" "$(setting "$fcfg" soak_seconds)"
+} >"$env"
+echo "$env"

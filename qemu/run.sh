@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Prepares everything for a kernel flavour and boots it: what `make run`, `make demo` and
-# `make bench` do. With a command, exits with the command's own exit status (make can only
-# say 2). Usage: qemu/run.sh [--flavor base|debug] [boot.sh options] [COMMAND]
+# Prepares everything for a kernel and boots it: what `make run`, `make demo` and `make bench`
+# do. With a command, exits with the command's own exit status (make can only say 2). The kernel
+# is KERNEL_SERIES (default: the newest supported series the mirror offers) and FLAVOR (base).
+# Usage: qemu/run.sh [--flavor base|debug] [--tsc] [--timeout S] [COMMAND]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,10 +17,10 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-env=$(bash "$ROOT/qemu/prepare.sh" "$flavor") || die "cannot prepare the $flavor kernel (see above)"
-eval "$env"
-boot=(bash "$ROOT/qemu/boot.sh" --kdir "$KDIR" --initrd "$INITRD" --mem "$MEM" --append "$APPEND")
+load_kernel --default "$flavor" || die "cannot prepare the kernel (see above)"
+note "kernel $K_NAME ($K_VERSION)"
+boot=(bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" --append "$K_APPEND")
 if [ $# -gt 0 ]; then
-	exec "${boot[@]}" --logdir "$OUT/$FLAVOR/log" --timeout "$TIMEOUT" "${args[@]}" --cmd "$*"
+	exec "${boot[@]}" --logdir "$K_OUT/log/run" --timeout 600 "${args[@]}" --cmd "$*"
 fi
 exec "${boot[@]}" "${args[@]}"

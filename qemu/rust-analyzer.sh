@@ -6,10 +6,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-env=$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}") || die "cannot prepare the kernel tree (see above)"
-eval "$env"
+load_kernel --default "${FLAVOR:-base}" >/dev/null || die "cannot prepare the kernel tree (see above)"
 mapfile -t kvars < <(kmake_vars)
-make -s -C "$KDIR" M="$ROOT" "${kvars[@]}" rust-analyzer ||
+make -s -C "$K_DIR" M="$ROOT" "${kvars[@]}" rust-analyzer ||
 	die "the kernel's rust-analyzer target failed; see above"
 [ -s "$ROOT/rust-project.json" ] || die "rust-project.json was not written"
 python3 - "$ROOT/rust-project.json" <<'PY'

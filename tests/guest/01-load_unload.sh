@@ -1,5 +1,6 @@
 # The module loaded at boot, registers /dev/mydevice, unloads cleanly (freeing its state) and
 # loads again.
+#@ limit=10
 . /tests/lib.sh
 [ -c "$DEV" ] || fail "$DEV missing after boot"
 grep -q '^rust_workq ' /proc/modules || fail "rust_workq not in /proc/modules"

@@ -1,4 +1,5 @@
 # Exercise 1: KICK (_IO('J', 10)) makes a work item print "worker ran", on a kworker.
+#@ limit=10
 . /tests/lib.sh
 # The tool runs as this subshell's pid (exec), so the log must name exactly that pid: this
 # catches a Rust view of task_struct that disagrees with C's (see qemu/config/base.config).

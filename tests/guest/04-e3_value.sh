@@ -1,4 +1,5 @@
 # Exercise 3: KICK_WITH_VALUE (_IOW('J', 11, u32)) hands 42 to the worker.
+#@ limit=10
 . /tests/lib.sh
 J 11 -d write -s 4 -v 42 || fail "KICK_WITH_VALUE failed"
 need '^worker received: 42 \[on kworker/[^ ]+ pid [0-9]+\]$'

@@ -1,5 +1,6 @@
 # Exercise 4: the self-rescheduling item re-enqueues itself until its AtomicUsize-style counter
 # reaches the limit (10), then the log stops growing.
+#@ limit=15
 . /tests/lib.sh
 J 15 -d write -s 4 -v 0 || fail "START_RESCHED failed"
 need '^resched: limit of 10 runs reached, not rescheduling$' 10 >/dev/null

@@ -1,5 +1,6 @@
 # Exercise 5: quick (Work<DeviceState, 0>) and slow (Work<DeviceState, 1>) are independent:
 # quick, submitted after slow, runs while slow sleeps.
+#@ limit=10
 . /tests/lib.sh
 J 13 -d none || fail "KICK_SLOW failed"
 J 12 -d none || fail "KICK_QUICK failed"

@@ -1,4 +1,5 @@
 # Exercise 6: KICK_DELAYED runs its item no earlier than 2 s after the ioctl.
+#@ limit=15
 . /tests/lib.sh
 J 14 -d none || fail "KICK_DELAYED failed"
 q=$(need '^delayed: queued \[from ')

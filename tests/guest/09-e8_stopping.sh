@@ -1,5 +1,6 @@
 # Exercise 8: unloading while the self-rescheduling item is active sets the stopping flag; the
 # item prints exactly one final message, then nothing; the state is freed.
+#@ limit=15
 . /tests/lib.sh
 J 15 -d write -s 4 -v 200 || fail "START_RESCHED failed"
 need '^resched: run 2/10 ' 3 >/dev/null

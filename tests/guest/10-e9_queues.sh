@@ -1,5 +1,6 @@
 # Exercise 9: each item runs on the queue its docs chose: quick on system_highpri (workers of
 # the high-priority pool are named kworker/N:MH), kick and slow on normal pools.
+#@ limit=10
 . /tests/lib.sh
 J 12 -d none && J 10 -d none && J 13 -d none || fail "ioctl failed"
 q=$(need '^quick \[on ')

@@ -1,6 +1,7 @@
 # Exercise 10, from dmesg timestamps: (1) work runs on a worker thread, not in the caller, and
 # not before the ioctl; (2) delayed work runs after the requested delay; (3) once stopped via
 # the stopping flag, self-rescheduling work prints exactly one final message and then nothing.
+#@ limit=20
 . /tests/lib.sh
 J 10 -d none && J 13 -d none && J 14 -d none || fail "ioctl failed"
 for item in kick slow delayed; do

@@ -1,6 +1,7 @@
 # Unloading at any moment: with an open file (refused), with delayed work pending, with slow
 # work mid-sleep, with a self-rescheduling chain, with spawned closures queued, and all at once.
 # Each unload must free the state, and the module must load and work again.
+#@ limit=30
 . /tests/lib.sh
 exec 3<"$DEV"
 if rmmod rust_workq 2>/dev/null; then fail "rmmod succeeded while a file was open"; fi

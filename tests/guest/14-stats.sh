@@ -1,12 +1,13 @@
 # The stats ioctl: every submission is either queued or dropped, and once the work has drained
 # every queued submission ran.
+#@ limit=15
 . /tests/lib.sh
 reload # start from zeroed counters
 log_reset
 i=0
 while [ $i -lt 20 ]; do J 10 -d none; J 12 -d none; i=$((i + 1)); done
-n=100
-while [ "$(stat_of kick ran)" != "$(stat_of kick queued)" ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
+drained() { [ "$(stat_of kick ran)" = "$(stat_of kick queued)" ] && [ "$(stat_of quick ran)" = "$(stat_of quick queued)" ]; }
+wait_until 2 drained || true
 for item in kick quick; do
 	s=$(stat_of $item submitted) q=$(stat_of $item queued) d=$(stat_of $item dropped) r=$(stat_of $item ran)
 	[ "$s" = 20 ] || fail "$item submitted=$s, expected 20"

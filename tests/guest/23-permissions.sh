@@ -1,5 +1,6 @@
 # Reliability 4: with the default mode (0600, root) an unprivileged user cannot open the device;
 # an instructor widens it with chmod (or a udev rule), and then the same user can KICK.
+#@ limit=10
 . /tests/lib.sh
 mode=$(stat -c %a "$DEV")
 [ "$mode" = 600 ] || fail "$DEV has mode $mode, expected 600"

@@ -1,6 +1,7 @@
 # Reliability 5: with slab fault injection aimed at the SPAWN ioctl (the module's allocating
 # path), the caller gets ENOMEM, the counters say dropped, nothing runs for it, and the device
 # works on; nothing oopses (the splat gate) or leaks (the kmemleak test that runs last).
+#@ limit=20
 . /tests/lib.sh
 fs=/sys/kernel/debug/failslab
 [ -d $fs ] || skip "no $fs (CONFIG_FAILSLAB is in the debug kernel only)"
@@ -19,8 +20,8 @@ reload # zeroed counters
 workq-stress enomem --calls 50 || fail "SPAWN under fault injection misbehaved"
 echo 0 >$fs/probability
 for v in 1 2 3; do J 16 -d write -s 4 -v $v || fail "SPAWN failed with injection off"; done
-n=100
-while [ "$(stat_of spawn ran)" != 3 ] && [ $n -gt 0 ]; do usleep 20000; n=$((n - 1)); done
+three_ran() { [ "$(stat_of spawn ran)" = 3 ]; }
+wait_until 2 three_ran || true
 s=$(stat_of spawn submitted) q=$(stat_of spawn queued) d=$(stat_of spawn dropped) r=$(stat_of spawn ran)
 echo "spawn: submitted=$s queued=$q dropped=$d ran=$r"
 [ "$d" = 50 ] && [ "$q" = 3 ] && [ "$r" = 3 ] && [ "$s" = 53 ] || fail "counters do not match 50 ENOMEM + 3 successes"

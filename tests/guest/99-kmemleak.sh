@@ -1,5 +1,6 @@
 # Runs last: kmemleak, scanned twice, reports no leak that is new since the suite started (the
 # runner cleared the boot-time reports).
+#@ limit=30
 . /tests/lib.sh
 kl=/sys/kernel/debug/kmemleak
 [ -f $kl ] || skip "no $kl (CONFIG_DEBUG_KMEMLEAK is in the debug kernel only)"

@@ -20,9 +20,10 @@ skip() {
 	exit 4
 }
 
-# The module's log lines as "TIMESTAMP MESSAGE" (the "rust_workq: " prefix removed).
+# The module's log lines as "TIMESTAMP MESSAGE": the "rust_workq: " prefix and the printing
+# task that CONFIG_PRINTK_CALLER adds after the timestamp ("[   T36]") removed.
 rlog() {
-	dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\] rust_workq: /\1 /p'
+	dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\]\(\[ *[TC][0-9]*\]\)\{0,1\} rust_workq: /\1 /p'
 }
 
 # Module lines whose MESSAGE matches the ERE $1 (anchor it with ^ and $).
@@ -34,17 +35,28 @@ count() {
 	lines "$1" | wc -l
 }
 
-# Waits up to $2 seconds (default 5) for a module line matching $1 and prints the first one.
-# Polls every 20 ms instead of sleeping a fixed time.
-wait_for() {
-	n=$((${2:-5} * 50))
+# wait_until SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds (returns 0) or
+# SECONDS have passed (returns 1).
+wait_until() {
+	n=$(($1 * 50))
+	shift
 	while [ "$n" -gt 0 ]; do
-		l=$(lines "$1" | head -n 1)
-		[ -n "$l" ] && { echo "$l"; return 0; }
+		"$@" && return 0
 		usleep 20000
 		n=$((n - 1))
 	done
-	return 1
+	"$@"
+}
+
+# The first module line matching $1, or nothing (status 1).
+first_line() {
+	l=$(lines "$1" | head -n 1)
+	[ -n "$l" ] && echo "$l"
+}
+
+# Waits up to $2 seconds (default 5) for a module line matching $1 and prints the first one.
+wait_for() {
+	wait_until "${2:-5}" first_line "$1" >/dev/null && first_line "$1"
 }
 
 # Like wait_for, but fails the test with a message naming the pattern.

@@ -1,16 +1,37 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The guest test runner: runs /tests/[0-9]*.sh (or the names given) and prints KTAP. After each
-# test it archives the kernel log and fails the test on any splat (tests/splat-patterns).
-# Ends with the sentinel line the host requires; exits 1 if any test failed.
-cd /tests || exit 1
-if [ $# -gt 0 ]; then
-	set -- $(for n in "$@"; do ls [0-9]*-"$n".sh 2>/dev/null || echo "$n"; done)
-else
-	set -- [0-9]*.sh
+# The guest test runner: runs the given test scripts in order and prints KTAP.
+#
+# Usage: run.sh [--scale N] [--flavor F] [--first N --plan N] TEST.sh...
+#
+# Every test starts from the same known state: module loaded, /dev/mydevice present, the kernel
+# log cleared, no process left over from an earlier test, fault injection off. Whatever a test
+# leaves behind is put right after it and reported in its diagnostics. A test's time limit is its
+# "#@ limit=SECONDS" line (for the base kernel; "#@ limit_FLAVOR=" overrides it) times --scale.
+# After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
+# test. --first numbers the first result (the host continues a stream after a crashed guest);
+# --plan is printed when the stream starts at 1. Ends with the sentinel line the host requires.
+. /tests/ktap.sh
+scale=1 flavor=base first=1 plan=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--scale) scale=$2; shift 2 ;;
+	--flavor) flavor=$2; shift 2 ;;
+	--first) first=$2; shift 2 ;;
+	--plan) plan=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+MOD=/lib/modules/rust_workq.ko
+DEV=/dev/mydevice
+FLAVOR=$flavor
+export FLAVOR SOAK_SECONDS
+if [ "$first" = 1 ]; then
+	ktap_header
+	ktap_plan "${plan:-$#}"
 fi
-echo "TAP version 13"
-echo "1..$#"
+ktap_start_at "$first"
+
 # On a kmemleak kernel: report what boot leaked (objects must be 5 s old) and set it aside, so
 # that the last test sees only leaks that are new.
 kl=/sys/kernel/debug/kmemleak
@@ -20,37 +41,87 @@ if [ -f $kl ]; then
 	echo scan >$kl && echo clear >$kl
 fi
 dmesg -c >/tmp/dmesg-all.log
-pass=0 fail=0 skip=0 i=0
-splats() {
-	sed 's/^\[ *[0-9]*\.[0-9]*\] //' "$1" | grep -E -f /tests/splat-patterns
+
+# User-space processes (not kernel threads, whose parent is kthreadd, pid 2) as "pid comm".
+user_procs() {
+	for s in /proc/[0-9]*/stat; do
+		read -r pid comm _ ppid _ <"$s" 2>/dev/null || continue
+		[ "$pid" = 2 ] || [ "$ppid" = 2 ] || echo "$pid $comm"
+	done
 }
+user_procs >/tmp/procs.base
+
+# Puts the known state back; prints one line per thing it had to restore.
+restore_state() {
+	user_procs >/tmp/procs.now
+	while read -r pid comm; do
+		grep -q "^$pid " /tmp/procs.base && continue
+		# This shell's own subshells (the snapshot's) are its children.
+		[ "$(cut -d' ' -f4 /proc/"$pid"/stat 2>/dev/null)" = $$ ] && continue
+		# busybox's timeout leaves its watchdog child behind for up to a second: the runner's own.
+		if [ "$comm" = "(timeout)" ]; then kill -9 "$pid" 2>/dev/null; continue; fi
+		kill -9 "$pid" 2>/dev/null && echo "killed leftover process $pid $comm"
+	done </tmp/procs.now
+	fs=/sys/kernel/debug/failslab
+	if [ -f $fs/probability ] && [ "$(cat $fs/probability)" != 0 ]; then
+		echo 0 >$fs/probability
+		echo "fault injection was left on: turned off"
+	fi
+	if ! grep -q '^rust_workq ' /proc/modules; then
+		if insmod $MOD; then echo "module was not loaded: loaded it again"; else echo "module was not loaded and insmod failed"; fi
+	fi
+	[ -c $DEV ] || echo "$DEV is missing"
+}
+
+splats() {
+	sed 's/^\[ *[0-9]*\.[0-9]*\]\(\[ *[TC][0-9]*\]\)\{0,1\} //' "$1" | grep -E -f /tests/splat-patterns
+}
+
 for t in "$@"; do
-	i=$((i + 1))
-	name=${t%.sh}
+	name=${t##*/}
+	name=${name%.sh}
 	name=${name#[0-9][0-9]-}
-	[ -f "$t" ] || { echo "not ok $i $name # no such test"; fail=$((fail + 1)); continue; }
+	if [ ! -f "$t" ]; then
+		ktap_diag "no such test: $t"
+		ktap_result fail "$name"
+		continue
+	fi
+	limit=$(sed -n "s/^#@ limit_$flavor=//p" "$t" | head -n 1)
+	[ -n "$limit" ] || limit=$(($(sed -n 's/^#@ limit=//p' "$t" | head -n 1) * scale))
+	[ "$limit" -gt 0 ] 2>/dev/null || limit=$((60 * scale))
+	# A soak test runs for SOAK_SECONDS on top of its own work.
+	grep -q '^#@ soak$' "$t" && limit=$((limit + 3 * ${SOAK_SECONDS:-10}))
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout 180 sh -e "$t" >/tmp/test.out 2>&1
+	timeout "$limit" sh -e "$t" >/tmp/test.out 2>&1
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	dmesg -c >/tmp/dmesg-test.log
+	restore_state >/tmp/restored.out 2>&1
+	dmesg -c >>/tmp/dmesg-test.log
 	cat /tmp/dmesg-test.log >>/tmp/dmesg-all.log
-	sed 's/^/# /' /tmp/test.out
+	ktap_diag </tmp/test.out
+	if [ -s /tmp/restored.out ]; then
+		ktap_diag "runner: $name left the guest changed; restored for the next test:"
+		sed 's/^/  /' /tmp/restored.out | ktap_diag
+	fi
 	if splats /tmp/dmesg-test.log >/tmp/splat.out; then
-		echo "# kernel log splat during $name:"
-		sed 's/^/#   /' /tmp/splat.out | head -n 20
-		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-test.log | head -n 40 | sed 's/^/#   /'
+		ktap_diag "kernel log splat during $name:"
+		head -n 20 /tmp/splat.out | ktap_diag
+		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-test.log | head -n 40 | ktap_diag
 		rc=1
 	fi
-	[ "$rc" = 124 ] && echo "# timed out after 180 s"
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-	echo "# $name took ${secs}s"
+	if awk -v s="$secs" -v l="$limit" 'BEGIN { exit !(s >= l) }'; then
+		ktap_diag "$name: killed at its time limit of ${limit}s"
+		rc=1
+	fi
+	ktap_diag "$name took ${secs}s (limit ${limit}s)"
 	case $rc in
-	0) echo "ok $i $name"; pass=$((pass + 1)) ;;
-	4) echo "ok $i $name # SKIP $(sed -n 's/^SKIP: //p' /tmp/test.out | head -n 1)"; skip=$((skip + 1)) ;;
-	*) echo "not ok $i $name"; fail=$((fail + 1)) ;;
+	0) ktap_result pass "$name" ;;
+	4) ktap_result skip "$name" "$(sed -n 's/^SKIP: //p' /tmp/test.out | head -n 1)" ;;
+	*) ktap_result fail "$name" ;;
 	esac
 done
-echo "# Totals: pass:$pass fail:$fail skip:$skip"
-echo "@@RWQ-SUITE-DONE pass=$pass fail=$fail skip=$skip@@"
-[ "$fail" = 0 ]
+ktap_totals
+echo "@@RWQ-SUITE-DONE pass=$KTAP_PASS fail=$KTAP_FAIL skip=$KTAP_SKIP@@"
+[ "$KTAP_FAIL" = 0 ]

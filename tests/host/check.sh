@@ -1,94 +1,112 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The verdict of `make check`: host unit tests, then the guest suite on each kernel flavour,
-# each followed by host-side checks that the guest cannot fake (its sentinel, a clean console).
-# Prints KTAP-style lines and ends with "N passed, N failed"; exits 1 on any failure.
-# Usage: check.sh FLAVOR... (TESTS="name ..." limits the guest suite)
+# The verdict of `make check`: lint, host unit tests, the harness self-test, then the guest suite
+# on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
+# Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
+# with the phase times, the reliability figures per kernel and "N passed, N failed" (every leaf
+# result). Exits 1 on any failure.
+#
+# Usage: check.sh [KERNEL...]   KERNEL: SERIES/FLAVOR (7.3/debug), or FLAVOR for the default
+#        series. Default: base and debug on the default series, base on every other supported
+#        series the mirror offers. KDIR=... checks that one kernel tree (custom/base).
+#        TESTS="name ..." limits the guest suite.
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
 
-passed=0 failed=0
-figures=()
-host_result() { # host_result OK|FAIL NAME [detail]
-	if [ "$1" = OK ]; then
-		passed=$((passed + 1))
-		echo "ok - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $2${3:+: $3}"
-	fi
+t_all=$(now)
+phases=() figures=() leaf_pass=0 leaf_fail=0
+phase_end() { # phase_end NAME START RC
+	phases+=("$(awk -v n="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")
+	if [ "$3" = 0 ]; then ktap_result pass "$1"; else ktap_result fail "$1"; fi
 }
+# Counts the leaf results of an indented stream (file $1).
+count_leaves() {
+	leaf_pass=$((leaf_pass + $(grep -cE '^ *ok [0-9-]' "$1")))
+	leaf_fail=$((leaf_fail + $(grep -cE '^ *not ok [0-9-]' "$1")))
+}
+indent() { sed -u 's/^/    /'; }
 
-# Lint: rustfmt and clippy for the module and the tools, one result line each.
-t0=$(now)
-lint_log=$(mktemp)
-bash "$ROOT/tests/host/lint.sh" | tee "$lint_log"
-passed=$((passed + $(grep -c '^ok ' "$lint_log"))) failed=$((failed + $(grep -c '^not ok ' "$lint_log")))
-grep -qE '^(ok|not ok) ' "$lint_log" || { failed=$((failed + 1)); echo "not ok - lint did not run"; }
-rm -f "$lint_log"
-phase_done "lint" "$t0"
+# The kernels to check.
+series=
+if [ -n "${KDIR:-}" ]; then
+	kernels=(custom/base)
+else
+	series=$(default_series) || exit 1
+	kernels=()
+	if [ $# -gt 0 ]; then
+		for k in "$@"; do
+			case $k in */*) kernels+=("$k") ;; *) kernels+=("$series/$k") ;; esac
+		done
+	else
+		kernels=("$series/base" "$series/debug")
+		for s in $(bash "$ROOT/qemu/fetch-source.sh" --offered); do
+			[ "$s" = "$series" ] || kernels+=("$s/base")
+		done
+	fi
+fi
+ktap_header
+ktap_plan $((3 + ${#kernels[@]}))
+ktap_diag "kernels: ${kernels[*]}"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
 
-# Host unit tests of the userspace tools (ioctl encoding, argument parsing).
+# Lint: rustfmt, clippy (through each series' kernel build), cargo fmt/clippy, shellcheck.
 t0=$(now)
-cargo_log=$(mktemp)
-(cd "$ROOT/userspace" && cargo test -q --locked 2>&1) | tee "$cargo_log"
-cargo_rc=${PIPESTATUS[0]}
-read -r cp cf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$cargo_log")
+ktap_diag "lint"
+bash "$ROOT/tests/host/lint.sh" 2>&1 | indent | tee "$log/lint"
+rc=${PIPESTATUS[0]}
+count_leaves "$log/lint"
+grep -qE '^ *(ok|not ok) ' "$log/lint" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+phase_end lint "$t0" "$rc"
+
+# Host unit tests of the userspace tools and the ABI table's copies.
+t0=$(now)
+ktap_diag "host unit tests"
+(cd "$ROOT/userspace" && cargo test -q --locked 2>&1) | indent | tee "$log/cargo"
+rc=${PIPESTATUS[0]}
+read -r cp cf < <(awk '/test result:/ { p += $5; f += $7 } END { print p + 0, f + 0 }' "$log/cargo")
 # A build failure prints no "test result" line: count it as a failure all the same.
-[ "$cargo_rc" = 0 ] || [ "$cf" -gt 0 ] || { cf=1; echo "not ok - cargo test (exit $cargo_rc)"; }
-passed=$((passed + cp)) failed=$((failed + cf))
-rm -f "$cargo_log"
-phase_done "host unit tests" "$t0"
+[ "$rc" = 0 ] || [ "$cf" -gt 0 ] || cf=1
+leaf_pass=$((leaf_pass + cp)) leaf_fail=$((leaf_fail + cf))
+phase_end "host unit tests" "$t0" "$rc"
 
-# A KDIR from the user means one run on that kernel; prepare's output (eval'd below) sets KDIR,
-# which must not leak into the next flavour's prepare.
-user_kdir=${KDIR:-}
-flavors=("$@")
-[ -n "$user_kdir" ] && flavors=(custom)
-for flavor in "${flavors[@]}"; do
+# The harness proves on a real guest that one test's failure or crash stays its own.
+t0=$(now)
+ktap_diag "harness self-test"
+if [ -n "${KDIR:-}" ]; then self=(custom base); else self=("$series" base); fi
+bash "$ROOT/tests/host/selftest.sh" "${self[@]}" 2>&1 | indent | tee "$log/self"
+rc=${PIPESTATUS[0]}
+grep -E '^    (not )?ok [0-9]+ harness: ' "$log/self" >"$log/self.own"
+count_leaves "$log/self.own"
+phase_end "harness self-test" "$t0" "$rc"
+
+# The guest suite on every kernel.
+for k in "${kernels[@]}"; do
 	t0=$(now)
-	env=$(KDIR=$user_kdir bash "$ROOT/qemu/prepare.sh" "$flavor") || {
-		host_result FAIL "$flavor: build" "see the error above"
-		continue
-	}
-	eval "$env"
-	phase_done "prepare $flavor" "$t0"
-	logdir=$OUT/$FLAVOR/log
-	echo "# guest suite on the $FLAVOR kernel ($KDIR)"
-	bash "$ROOT/qemu/boot.sh" --kdir "$KDIR" --initrd "$INITRD" --mem "$MEM" --logdir "$logdir" \
-		--timeout "$TIMEOUT" --append "$APPEND" --cmd "/tests/run.sh ${TESTS:-}"
-	rc=$?
-	out=$logdir/out.log
-
-	# The guest's own verdicts.
-	gp=$(grep -cE '^ok [0-9]+ ' "$out")
-	gf=$(grep -cE '^not ok [0-9]+ ' "$out")
-	passed=$((passed + gp)) failed=$((failed + gf))
-
-	# What the host checks itself.
-	if grep -qE '^@@RWQ-SUITE-DONE pass=[0-9]+ fail=[0-9]+ skip=[0-9]+@@$' "$out"; then
-		host_result OK "$FLAVOR: guest suite ran to its end (sentinel seen, guest exit $rc)"
+	ktap_diag "guest suite on $k"
+	# shellcheck disable=SC2086 # TESTS is a list of names
+	bash "$ROOT/tests/host/suite.sh" "${k%/*}" "${k#*/}" ${TESTS:-} 2>&1 | indent | tee "$log/suite"
+	rc=${PIPESTATUS[0]}
+	count_leaves "$log/suite"
+	grep -qE '^    (not )?ok ' "$log/suite" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	s=$OUT/${k%/*}-${k#*/}/summary
+	if [ -f "$s" ]; then
+		figures+=("$k: $(sed -n 's/^figures=//p' "$s")")
+		figures+=("$k: closest to its time limit: $(sed -n 's/^closest=//p' "$s")")
+		c=$(sed -n 's/^crashed=//p' "$s")
+		[ -z "$c" ] || figures+=("$k: CRASHED the guest: $c")
 	else
-		host_result FAIL "$FLAVOR: guest suite ran to its end" "no sentinel (guest exit $rc); console: $logdir/console.log"
+		figures+=("$k: no summary (the kernel or module did not build)")
 	fi
-	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n 1)
-	if [ -n "$planned" ] && [ "$planned" = $((gp + gf)) ]; then
-		host_result OK "$FLAVOR: every planned test reported ($planned)"
-	else
-		host_result FAIL "$FLAVOR: every planned test reported" "planned '${planned:-none}', reported $((gp + gf))"
-	fi
-	splat=$(sed 's/^\[ *[0-9]*\.[0-9]*\] //' "$logdir/console.log" 2>/dev/null | grep -E -f "$ROOT/tests/splat-patterns" | head -n 5)
-	figures+=("$FLAVOR: $(sed -n 's/^# figure: //p' "$out" | tr '\n' ' ')splats=$(printf '%s' "$splat" | grep -c .)")
-	if [ -z "$splat" ] && [ -s "$logdir/console.log" ]; then
-		host_result OK "$FLAVOR: kernel console free of splats"
-	else
-		host_result FAIL "$FLAVOR: kernel console free of splats" "${splat:-console log empty}"
-	fi
-	phase_done "guest suite $FLAVOR" "$t0"
+	phase_end "$k" "$t0" "$rc"
 done
 
-echo "# Reliability summary (figures printed by this run's guest tests):"
+ktap_totals
+echo "# Phase times:"
+for p in "${phases[@]}"; do echo "#   $p"; done
+awk -v a="$t_all" -v b="$(now)" 'BEGIN { printf "#   %-26s %7.1fs\n", "total", b - a }'
+echo "# Reliability figures and time margins (this run's guest tests):"
 for f in "${figures[@]}"; do echo "#   $f"; done
-echo "# Totals: pass:$passed fail:$failed"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+echo "$leaf_pass passed, $leaf_fail failed"
+[ "$KTAP_FAIL" = 0 ] && [ "$leaf_fail" = 0 ]

@@ -1,44 +1,48 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# `make lint`: rustfmt and clippy for the module (clippy through the kernel's build, CLIPPY=1)
-# and for userspace/ (cargo fmt --check, cargo clippy -D warnings). One KTAP-style line per
-# check; exits 1 if any failed.
+# `make lint`: rustfmt and clippy for the module (clippy through the kernel's build, CLIPPY=1, on
+# the base kernel of every supported series the mirror offers, since the module's code differs
+# by series), cargo fmt/clippy for userspace/, and shellcheck for every shell script. KTAP; exits
+# 1 if any check failed.
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
 
-env=$(bash "$ROOT/qemu/prepare.sh" "${FLAVOR:-base}") || die "cannot prepare the kernel tree (see above)"
-eval "$env"
-mapfile -t kvars < <(kmake_vars)
-failed=0 n=0
-result() { # result STATUS NAME LOGFILE
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n lint: $2"
-	else
-		failed=$((failed + 1))
-		sed 's/^/# /' "$3" | head -n 60
-		echo "not ok $n lint: $2"
-	fi
-}
+if [ -n "${KDIR:-}" ]; then
+	kernels=(custom)
+else
+	mapfile -t kernels < <(bash "$ROOT/qemu/fetch-source.sh" --offered)
+	[ ${#kernels[@]} -gt 0 ] || die "no supported kernel series is available"
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+check() { # check NAME COMMAND...: one result; the output of a failure becomes diagnostics
+	"${@:2}" >"$log" 2>&1
+	local rc=$?
+	if [ "$rc" != 0 ]; then head -n 60 "$log" | ktap_diag; ktap_result fail "lint: $1"; else ktap_result pass "lint: $1"; fi
+}
+# Clippy prints warnings without failing the build: any warning or error line fails the check.
+clippy() { # clippy KDIR OUTDIR
+	local kvars rc
+	mapfile -t kvars < <(kmake_vars)
+	rm -rf "$2" && mkdir -p "$2"
+	make -C "$1" M="$ROOT" MO="$2" "${kvars[@]}" CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver modules >"$2.log" 2>&1
+	rc=$?
+	cat "$2.log"
+	if grep -qE '^(warning|error)' "$2.log"; then rc=1; fi
+	return "$rc"
+}
+mapfile -t shell_scripts < <(cd "$ROOT" && git ls-files '*.sh' .ci/run 2>/dev/null | sed "s|^|$ROOT/|")
+[ ${#shell_scripts[@]} -gt 0 ] || mapfile -t shell_scripts < <(find "$ROOT" -name '*.sh' -not -path '*/target/*' -not -path '*/build/*')
 
-rustfmt --check --config-path "$ROOT/.rustfmt.toml" "$ROOT/rust_workq.rs" >"$log" 2>&1
-result $? "rustfmt rust_workq.rs ioctl_abi.rs" "$log"
-
-# A fresh output directory makes the kernel build run clippy-driver on the module every time.
-mo=$OUT/$FLAVOR/clippy
-rm -rf "$mo" && mkdir -p "$mo"
-make -C "$KDIR" M="$ROOT" MO="$mo" "${kvars[@]}" CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver modules >"$log" 2>&1
-rc=$?
-grep -qE '^(warning|error)' "$log" && rc=1
-result $rc "clippy (CLIPPY=1) on the module" "$log"
-
-(cd "$ROOT/userspace" && cargo fmt --check) >"$log" 2>&1
-result $? "cargo fmt --check (userspace)" "$log"
-
-(cd "$ROOT/userspace" && cargo clippy -q --locked --all-targets -- -D warnings) >"$log" 2>&1
-result $? "cargo clippy -D warnings (userspace)" "$log"
-
-echo "# lint: $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_plan $((4 + ${#kernels[@]}))
+check "rustfmt rust_workq.rs kcompat.rs ioctl_abi.rs" rustfmt --check --config-path "$ROOT/.rustfmt.toml" "$ROOT/rust_workq.rs"
+for s in "${kernels[@]}"; do
+	load_kernel "$s" base >/dev/null || { ktap_result fail "lint: clippy (CLIPPY=1) on the module, $s"; continue; }
+	check "clippy (CLIPPY=1) on the module, $K_NAME" clippy "$K_DIR" "$K_OUT/clippy"
+done
+check "cargo fmt --check (userspace)" bash -c 'cd "$1" && cargo fmt --check' _ "$ROOT/userspace"
+check "cargo clippy -D warnings (userspace)" bash -c 'cd "$1" && cargo clippy -q --locked --all-targets -- -D warnings' _ "$ROOT/userspace"
+check "shellcheck (${#shell_scripts[@]} scripts)" shellcheck -x -e SC1091 "${shell_scripts[@]}"
+ktap_totals
+[ "$KTAP_FAIL" = 0 ]

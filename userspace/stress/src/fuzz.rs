@@ -14,6 +14,7 @@ use rust_workq_abi::{
 use crate::{
     dev,
     rng::Rng, //
+    Budget,
 };
 
 /// The errnos the module documents; anything else fails the run.
@@ -104,10 +105,16 @@ fn command(rng: &mut Rng) -> u32 {
     }
 }
 
-/// Runs `calls` fuzzed ioctls over `threads` threads; prints the errno histogram.
-pub fn run(threads: u64, calls: u64, seed: u64) -> Result<(), String> {
-    println!("fuzz: {calls} calls over {threads} threads, seed {seed} (replay: workq-stress fuzz --threads {threads} --calls {calls} --seed {seed})");
-    let per = calls / threads;
+/// Runs fuzzed ioctls within `budget` over `threads` threads; prints the errno histogram.
+pub fn run(threads: u64, budget: Budget, seed: u64) -> Result<(), String> {
+    let per = Budget {
+        calls: budget.calls / threads,
+        ..budget
+    };
+    match budget.until {
+        Some(_) => println!("fuzz: timed run over {threads} threads, seed {seed} (replay a count: workq-stress fuzz --threads {threads} --calls N --seed {seed})"),
+        None => println!("fuzz: {} calls over {threads} threads, seed {seed} (replay: workq-stress fuzz --threads {threads} --calls {} --seed {seed})", budget.calls, budget.calls),
+    }
     let handles: Vec<_> = (0..threads)
         .map(|i| {
             std::thread::spawn(move || -> Result<BTreeMap<String, u64>, String> {
@@ -115,7 +122,9 @@ pub fn run(threads: u64, calls: u64, seed: u64) -> Result<(), String> {
                 let file = dev::open().map_err(|e| format!("open: {e}"))?;
                 let mut rng = Rng::new(seed.wrapping_add(i));
                 let mut hist = BTreeMap::new();
-                for _ in 0..per {
+                let mut done = 0;
+                while per.more(done) {
+                    done += 1;
                     let cmd = command(&mut rng);
                     let arg = arena.arg(&mut rng);
                     let err = dev::ioctl_raw(&file, cmd, arg);

@@ -3,12 +3,14 @@
 //! `workq-stress`: the reliability scenarios' load generator for `/dev/mydevice`.
 //!
 //! ```text
-//! workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
-//! workq-stress fuzz [--threads T] [--calls N] [--seed S]
+//! workq-stress mix [--procs P] [--calls N] [--seconds T] [--seed S] [--check]
+//! workq-stress fuzz [--threads T] [--calls N] [--seconds T] [--seed S]
 //! workq-stress enomem [--calls N] # SPAWN with slab allocations failing: expects ENOMEM
 //! workq-stress bench [--calls N] # Rust module vs its C twin (both loaded): `make bench`
 //! ```
-//! Every run prints its seed; the same seed replays the same sequence of calls.
+//! Every run prints its seed; the same seed replays the same sequence of calls. With
+//! `--seconds`, `mix` and `fuzz` stop when the time is up (or after `--calls`, if given, comes
+//! first) and report how many calls they made.
 
 mod bench;
 mod dev;
@@ -18,24 +20,53 @@ mod rng;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: workq-stress mix [--procs P] [--calls N] [--seed S] [--check]
-       workq-stress fuzz [--threads T] [--calls N] [--seed S]
+const USAGE: &str =
+    "usage: workq-stress mix [--procs P] [--calls N] [--seconds T] [--seed S] [--check]
+       workq-stress fuzz [--threads T] [--calls N] [--seconds T] [--seed S]
        workq-stress enomem [--calls N]
        workq-stress bench [--calls N]";
 
 struct Opts {
     device: String,
     procs: u64,
-    calls: u64,
+    calls: Option<u64>,
+    seconds: Option<u64>,
     seed: u64,
     check: bool,
+}
+
+/// How long a load runs: a number of calls, a deadline, or whichever comes first.
+#[derive(Clone, Copy)]
+pub struct Budget {
+    pub calls: u64,
+    pub until: Option<std::time::Instant>,
+}
+
+impl Budget {
+    fn new(calls: Option<u64>, seconds: Option<u64>, default_calls: u64) -> Self {
+        let until = seconds.map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+        let calls = calls.unwrap_or(if until.is_some() {
+            u64::MAX
+        } else {
+            default_calls
+        });
+        Self { calls, until }
+    }
+
+    /// Whether call number `done` (counting from 0) should still be made.
+    pub fn more(&self, done: u64) -> bool {
+        done < self.calls
+            && (!done.is_multiple_of(64)
+                || self.until.is_none_or(|t| std::time::Instant::now() < t))
+    }
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts {
         device: dev::DEVICE.to_string(),
         procs: 1,
-        calls: 1000,
+        calls: None,
+        seconds: None,
         seed: rng::Rng::clock_seed(),
         check: false,
     };
@@ -48,7 +79,8 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         };
         match a.as_str() {
             "--procs" | "--threads" => o.procs = num()?.max(1),
-            "--calls" => o.calls = num()?,
+            "--calls" => o.calls = Some(num()?),
+            "--seconds" => o.seconds = Some(num()?),
             "--seed" => o.seed = num()?,
             "--check" => o.check = true,
             "--device" => o.device = it.next().cloned().ok_or("--device needs a path")?,
@@ -97,16 +129,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let calls = opts.calls.unwrap_or(1000);
+    let budget = Budget::new(opts.calls, opts.seconds, 1000);
     let res = match cmd {
-        "mix" => mix::run(opts.procs, opts.calls, opts.seed, opts.check),
+        "mix" => mix::run(opts.procs, budget, opts.seconds, opts.seed, opts.check),
         "mix-worker" => {
-            mix::run_worker(opts.calls, opts.seed);
+            mix::run_worker(budget, opts.seed);
             Ok(())
         }
-        "fuzz" => fuzz::run(opts.procs, opts.calls, opts.seed),
-        "enomem" => enomem(opts.calls),
-        "bench" => bench::run(opts.calls),
-        "bench-kicks" => bench::kicks_worker(&opts.device, opts.calls),
+        "fuzz" => fuzz::run(
+            opts.procs,
+            Budget::new(opts.calls, opts.seconds, 100_000),
+            opts.seed,
+        ),
+        "enomem" => enomem(calls),
+        "bench" => bench::run(calls),
+        "bench-kicks" => bench::kicks_worker(&opts.device, calls),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -30,7 +30,8 @@ use rust_workq_abi::{
 
 use crate::{
     dev,
-    rng::Rng, //
+    rng::Rng,
+    Budget, //
 };
 
 /// What one process did: successful calls per work item, and everything else.
@@ -67,8 +68,8 @@ impl Tally {
     }
 }
 
-/// One worker: `calls` random valid ioctls, reopening the device now and then.
-pub fn worker(calls: u64, seed: u64) -> Tally {
+/// One worker: random valid ioctls within `budget`, reopening the device now and then.
+pub fn worker(budget: Budget, seed: u64) -> Tally {
     let mut rng = Rng::new(seed);
     let mut t = Tally::default();
     let mut file = match dev::open() {
@@ -79,7 +80,9 @@ pub fn worker(calls: u64, seed: u64) -> Tally {
         }
     };
     t.add("opens", 1);
-    for _ in 0..calls {
+    let mut done = 0;
+    while budget.more(done) {
+        done += 1;
         if rng.below(50) == 0 {
             drop(file);
             file = match dev::open() {
@@ -139,20 +142,37 @@ fn drained(timeout: Duration) -> Result<Stats, String> {
     }
 }
 
-/// `mix`: `procs` processes of `calls` calls each; with `check`, verifies the counters.
-pub fn run(procs: u64, calls: u64, seed: u64, check: bool) -> Result<(), String> {
-    println!("mix: {procs} process(es) x {calls} calls, seed {seed}");
+/// `mix`: `procs` processes, each making calls within `budget` (`seconds` is what the
+/// children get for theirs); with `check`, verifies the counters.
+pub fn run(
+    procs: u64,
+    budget: Budget,
+    seconds: Option<u64>,
+    seed: u64,
+    check: bool,
+) -> Result<(), String> {
+    let calls = budget.calls;
+    match seconds {
+        Some(s) => println!("mix: {procs} process(es) for {s} s, seed {seed}"),
+        None => println!("mix: {procs} process(es) x {calls} calls, seed {seed}"),
+    }
     let start = Instant::now();
     let mut total = Tally::default();
     if procs <= 1 {
-        total = worker(calls, seed);
+        total = worker(budget, seed);
     } else {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let children: Vec<_> = (0..procs)
             .map(|i| {
-                Command::new(&exe)
-                    .args(["mix-worker", "--calls", &calls.to_string()])
-                    .args(["--seed", &seed.wrapping_add(i).to_string()])
+                let mut cmd = Command::new(&exe);
+                cmd.arg("mix-worker");
+                if calls != u64::MAX {
+                    cmd.args(["--calls", &calls.to_string()]);
+                }
+                if let Some(s) = seconds {
+                    cmd.args(["--seconds", &s.to_string()]);
+                }
+                cmd.args(["--seed", &seed.wrapping_add(i).to_string()])
                     .stdout(Stdio::piped())
                     .spawn()
                     .map_err(|e| format!("spawn worker: {e}"))
@@ -254,6 +274,6 @@ pub fn run(procs: u64, calls: u64, seed: u64, check: bool) -> Result<(), String>
 }
 
 /// `mix-worker`: runs one worker and prints its tally for the parent.
-pub fn run_worker(calls: u64, seed: u64) {
-    println!("{}", worker(calls, seed).line());
+pub fn run_worker(budget: Budget, seed: u64) {
+    println!("{}", worker(budget, seed).line());
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Self-test of the harness, on a real guest: a test that unloads the module and fails must not
+# fail the test after it, and a test that crashes the guest must fail alone while the tests after
+# it run in a fresh guest. Runs tests/harness/ through tests/host/suite.sh and checks its verdicts.
+# Usage: selftest.sh SERIES FLAVOR
+set -uo pipefail
+. "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+bash "$ROOT/tests/host/suite.sh" "$1" "$2" "$ROOT"/tests/harness/[0-9]*.sh >"$out" 2>&1
+sed 's/^/    /' "$out"
+expect() { # expect NAME PATTERN WHAT
+	if grep -qE "$2" "$out"; then ktap_result pass "harness: $1: $3"; else ktap_result fail "harness: $1: $3"; fi
+}
+ktap_plan 6
+expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
+expect unload_and_fail '^#   module was not loaded: loaded it again$' "the runner reloads the module it left unloaded"
+expect state_is_known '^ok 2 state_is_known$' "the next test starts from the known state"
+expect crash '^not ok 3 crash$' "a test that crashes the guest fails"
+expect crash '^# crash crashed the guest' "the host names the test that crashed, with the console's tail"
+expect after_crash '^ok 4 after_crash$' "the test after a crash passes in a fresh guest"
+[ "$KTAP_FAIL" = 0 ]

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs guest tests on one kernel and prints their KTAP stream. A test that panics, oopses or hangs
+# the guest fails alone: the console's tail goes into its diagnostics, a fresh guest boots and
+# the remaining tests go on, numbered where the stream stopped. Afterwards the host checks what
+# the guest cannot fake (every planned test reported, a clean kernel console) and writes a summary
+# for check.sh (pass, fail, skip, crashed tests, figures, the test closest to its time limit).
+#
+# Usage: suite.sh SERIES FLAVOR [TEST...]
+#   SERIES: 7.3, ... or --default, as prepare.sh takes it. TEST: a name such as e1_kick, or a path
+#   to a script; default: every tests/guest/[0-9]*.sh. SOAK_SECONDS overrides the flavour's soak
+#   budget.
+set -uo pipefail
+. "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
+
+load_kernel "${1:?usage: suite.sh SERIES FLAVOR [TEST...]}" "${2:?usage: suite.sh SERIES FLAVOR [TEST...]}" ||
+	die "cannot prepare the $1/$2 kernel (see above)"
+shift 2
+flavor=$K_FLAVOR
+soak=${SOAK_SECONDS:-$K_SOAK}
+
+# The tests, as paths on the host; in the guest they are /tests/NAME.
+tests=()
+if [ $# -eq 0 ]; then
+	tests=("$ROOT"/tests/guest/[0-9]*.sh)
+else
+	for t in "$@"; do
+		if [ -f "$t" ]; then
+			tests+=("$(cd "$(dirname "$t")" && pwd)/$(basename "$t")")
+		else
+			m=("$ROOT"/tests/guest/[0-9]*-"$t".sh)
+			[ -f "${m[0]}" ] || die "no guest test named '$t' (tests/guest/NN-$t.sh)"
+			tests+=("${m[0]}")
+		fi
+	done
+fi
+total=${#tests[@]}
+names=()
+for t in "${tests[@]}"; do
+	n=${t##*/}
+	n=${n%.sh}
+	names+=("${n#[0-9][0-9]-}")
+done
+
+# Tests outside tests/guest/ (the harness self-tests) travel in the command's own cpio.
+guest_path() {
+	case $1 in "$ROOT"/tests/guest/*) echo "/tests/${1##*/}" ;; *) echo "/extra/${1##*/}" ;; esac
+}
+extra=()
+for t in "${tests[@]}"; do
+	case $t in "$ROOT"/tests/guest/*) ;; *) extra+=("$t") ;; esac
+done
+
+# How long a boot may take: booting, plus every test's limit as the guest runner computes it.
+limit_of() {
+	local l
+	l=$(sed -n "s/^#@ limit_$flavor=//p" "$1" | head -n 1)
+	[ -n "$l" ] || l=$(($(sed -n 's/^#@ limit=//p' "$1" | head -n 1) * K_SCALE))
+	[ "$l" -gt 0 ] 2>/dev/null || l=$((60 * K_SCALE))
+	grep -q '^#@ soak$' "$1" && l=$((l + 3 * soak))
+	echo "$l"
+}
+
+logroot=$K_OUT/log
+rm -rf "$logroot"
+mkdir -p "$logroot"
+summary=$K_OUT/summary
+first=1 boot=0 crashed=()
+ktap_diag "guest suite on $K_NAME ($K_VERSION, $K_DIR)"
+while [ "$first" -le "$total" ]; do
+	boot=$((boot + 1))
+	logdir=$logroot/boot-$boot
+	cmd="SOAK_SECONDS=$soak /tests/run.sh --scale $K_SCALE --flavor $flavor --first $first --plan $total"
+	budget=60
+	for ((i = first - 1; i < total; i++)); do
+		cmd+=" $(guest_path "${tests[$i]}")"
+		budget=$((budget + $(limit_of "${tests[$i]}") + 5))
+	done
+	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
+		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
+		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d'
+	grep -q '^@@RWQ-SUITE-DONE ' "$logdir/out.log" 2>/dev/null && break
+	# The guest stopped early: the first test without a result is the one it died in.
+	last=$(grep -oE '^(not )?ok [0-9]+ ' "$logdir/out.log" 2>/dev/null | grep -oE '[0-9]+' | tail -n 1)
+	died=$((${last:-$((first - 1))} + 1))
+	[ "$died" -le "$total" ] || break
+	name=${names[$((died - 1))]}
+	reason=$(grep -E '^error: ' "$logdir.err" | tail -n 1 | sed 's/^error: //')
+	ktap_diag "$name crashed the guest: ${reason:-guest stopped}"
+	ktap_diag "console tail ($logdir/console.log):"
+	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
+	echo "not ok $died $name"
+	crashed+=("$name")
+	first=$((died + 1))
+	[ "$first" -le "$total" ] && ktap_diag "booting a fresh guest for the remaining $((total - died)) test(s)"
+done
+
+# What the guest reported, over all boots, and what the host checks itself.
+cat "$logroot"/boot-*/out.log 2>/dev/null | grep -E '^(not )?ok [0-9]+ |^# ' >"$logroot/results"
+for c in "${crashed[@]}"; do echo "not ok - $c" >>"$logroot/results"; done
+gp=$(grep -cE '^ok [0-9]+ ' "$logroot/results")
+gs=$(grep -cE '^ok [0-9]+ .* # SKIP' "$logroot/results")
+gf=$(($(grep -cE '^not ok [0-9]+ ' "$logroot/results") + ${#crashed[@]}))
+reported=$((gp + gf))
+ktap_diag "$K_NAME: $((gp - gs)) passed, $gf failed, $gs skipped in $boot boot(s)"
+hp=0 hf=0
+host_check() { # host_check OK|FAIL NAME [DETAIL]
+	if [ "$1" = OK ]; then hp=$((hp + 1)); echo "ok - $K_NAME: $2"; else hf=$((hf + 1)); echo "not ok - $K_NAME: $2${3:+: $3}"; fi
+}
+if [ "$reported" = "$total" ]; then
+	host_check OK "every planned test reported ($total)"
+else
+	host_check FAIL "every planned test reported" "planned $total, reported $reported"
+fi
+splat=$(cat "$logroot"/boot-*/console.log 2>/dev/null | sed 's/^\[ *[0-9]*\.[0-9]*\]\(\[ *[TC][0-9]*\]\)\{0,1\} //' |
+	grep -E -f "$ROOT/tests/splat-patterns" | head -n 5)
+if [ -z "$splat" ]; then
+	host_check OK "kernel console free of splats"
+else
+	host_check FAIL "kernel console free of splats" "$(printf '%s' "$splat" | tr '\n' '|')"
+fi
+# The test closest to its limit, as a fraction of it.
+closest=$(sed -n 's/^# \([^ ]*\) took \([0-9.]*\)s (limit \([0-9]*\)s)$/\1 \2 \3/p' "$logroot/results" |
+	awk '{ r = $2 / $3; if (r > m) { m = r; l = $1 " took " $2 "s of " $3 "s" } } END { print l }')
+{
+	echo "pass=$((gp - gs)) fail=$gf skip=$gs host_pass=$hp host_fail=$hf boots=$boot"
+	echo "crashed=${crashed[*]}"
+	echo "closest=$closest"
+	echo "figures=$(sed -n 's/^# figure: //p' "$logroot/results" | tr '\n' ' ')"
+} >"$summary"
+[ "$gf" = 0 ] && [ "$hf" = 0 ]

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# KTAP output in the style of kselftest's ktap_helpers.sh, for the guest runner (busybox sh) and
+# the host scripts (bash) alike: one counter per stream, results numbered from 1 (or from where
+# ktap_start_at puts them), totals at the end. Source it, do not run it.
+
+KTAP_N=0 KTAP_PASS=0 KTAP_FAIL=0 KTAP_SKIP=0
+
+ktap_header() {
+	echo "TAP version 13"
+}
+
+ktap_plan() {
+	echo "1..$1"
+}
+
+# Numbers the next result N (a stream continued after a reboot).
+ktap_start_at() {
+	KTAP_N=$(($1 - 1))
+}
+
+# ktap_result pass|fail|skip NAME [SKIP REASON]
+ktap_result() {
+	KTAP_N=$((KTAP_N + 1))
+	case $1 in
+	pass) KTAP_PASS=$((KTAP_PASS + 1)); echo "ok $KTAP_N $2" ;;
+	skip) KTAP_SKIP=$((KTAP_SKIP + 1)); echo "ok $KTAP_N $2 # SKIP ${3:-}" ;;
+	*) KTAP_FAIL=$((KTAP_FAIL + 1)); echo "not ok $KTAP_N $2" ;;
+	esac
+}
+
+# Diagnostic lines: each line of stdin, or the arguments, prefixed with "# ".
+ktap_diag() {
+	if [ $# -gt 0 ]; then echo "# $*"; else sed 's/^/# /'; fi
+}
+
+ktap_totals() {
+	echo "# Totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+}
