@@ -36,16 +36,14 @@ count() {
 }
 
 # wait_until SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds (returns 0) or
-# SECONDS have passed (returns 1).
+# SECONDS of wall-clock time have passed (returns COMMAND's last status).
 wait_until() {
-	n=$(($1 * 50))
+	end=$(awk -v s="$1" '{ printf "%d", ($1 + s) * 100 }' /proc/uptime)
 	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
+	until "$@"; do
+		[ "$(awk '{ printf "%d", $1 * 100 }' /proc/uptime)" -lt "$end" ] || return 1
 		usleep 20000
-		n=$((n - 1))
 	done
-	"$@"
 }
 
 # The first module line matching $1, or nothing (status 1).

@@ -45,7 +45,7 @@ dmesg -c >/tmp/dmesg-all.log
 # User-space processes (not kernel threads, whose parent is kthreadd, pid 2) as "pid comm".
 user_procs() {
 	for s in /proc/[0-9]*/stat; do
-		read -r pid comm _ ppid _ <"$s" 2>/dev/null || continue
+		read -r pid comm _ ppid _ 2>/dev/null <"$s" || continue
 		[ "$pid" = 2 ] || [ "$ppid" = 2 ] || echo "$pid $comm"
 	done
 }

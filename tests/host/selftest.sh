@@ -3,6 +3,7 @@
 # Self-test of the harness, on a real guest: a test that unloads the module and fails must not
 # fail the test after it, and a test that crashes the guest must fail alone while the tests after
 # it run in a fresh guest. Runs tests/harness/ through tests/host/suite.sh and checks its verdicts.
+# Also: `make run CMD=...` hands the guest the command exactly as typed, and its exit status.
 # Usage: selftest.sh SERIES FLAVOR
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -15,11 +16,28 @@ sed 's/^/    /' "$out"
 expect() { # expect NAME PATTERN WHAT
 	if grep -qE "$2" "$out"; then ktap_result pass "harness: $1: $3"; else ktap_result fail "harness: $1: $3"; fi
 }
-ktap_plan 6
+ktap_plan 8
 expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
 expect unload_and_fail '^#   module was not loaded: loaded it again$' "the runner reloads the module it left unloaded"
 expect state_is_known '^ok 2 state_is_known$' "the next test starts from the known state"
 expect crash '^not ok 3 crash$' "a test that crashes the guest fails"
 expect crash '^# crash crashed the guest' "the host names the test that crashed, with the console's tail"
 expect after_crash '^ok 4 after_crash$' "the test after a crash passes in a fresh guest"
+
+# Shell variables, $(...), quotes, semicolons and $? must reach the guest's shell unexpanded.
+# shellcheck disable=SC2016 # the $ signs are for the guest's shell
+cmd='x=hello; echo "x is $x and $(echo sub) and \"q\""; true; echo "status $?"'
+KERNEL_SERIES=$1 FLAVOR=$2 make -s -C "$ROOT" run CMD="$cmd" >"$out" 2>/dev/null
+sed 's/^/    /' "$out"
+if grep -qx 'x is hello and sub and "q"' "$out" && grep -qx 'status 0' "$out"; then
+	ktap_result pass "harness: make run CMD=... reaches the guest verbatim"
+else
+	ktap_result fail "harness: make run CMD=... reaches the guest verbatim"
+fi
+KERNEL_SERIES=$1 FLAVOR=$2 bash "$ROOT/qemu/run.sh" 'exit 3' >/dev/null 2>&1
+rc=$?
+if [ "$rc" = 3 ]; then ktap_result pass "harness: qemu/run.sh exits with the command's status"; else
+	ktap_diag "qemu/run.sh 'exit 3' exited $rc"
+	ktap_result fail "harness: qemu/run.sh exits with the command's status"
+fi
 [ "$KTAP_FAIL" = 0 ]

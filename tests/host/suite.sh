@@ -79,14 +79,14 @@ while [ "$first" -le "$total" ]; do
 	done
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
 		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
-		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d'
+		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d; /^# Totals:/d'
 	grep -q '^@@RWQ-SUITE-DONE ' "$logdir/out.log" 2>/dev/null && break
 	# The guest stopped early: the first test without a result is the one it died in.
 	last=$(grep -oE '^(not )?ok [0-9]+ ' "$logdir/out.log" 2>/dev/null | grep -oE '[0-9]+' | tail -n 1)
 	died=$((${last:-$((first - 1))} + 1))
 	[ "$died" -le "$total" ] || break
 	name=${names[$((died - 1))]}
-	reason=$(grep -E '^error: ' "$logdir.err" | tail -n 1 | sed 's/^error: //')
+	reason=$(grep -E '^error: ' "$logdir.err" | tail -n 1 | sed 's/^error: //; s/console tail above; //')
 	ktap_diag "$name crashed the guest: ${reason:-guest stopped}"
 	ktap_diag "console tail ($logdir/console.log):"
 	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
@@ -103,7 +103,8 @@ gp=$(grep -cE '^ok [0-9]+ ' "$logroot/results")
 gs=$(grep -cE '^ok [0-9]+ .* # SKIP' "$logroot/results")
 gf=$(($(grep -cE '^not ok [0-9]+ ' "$logroot/results") + ${#crashed[@]}))
 reported=$((gp + gf))
-ktap_diag "$K_NAME: $((gp - gs)) passed, $gf failed, $gs skipped in $boot boot(s)"
+echo "# Totals: pass:$((gp - gs)) fail:$gf skip:$gs"
+ktap_diag "$K_NAME: $((gp - gs)) passed, $gf failed, $gs skipped in $boot boot(s)${crashed[*]:+; crashed the guest: ${crashed[*]}}"
 hp=0 hf=0
 host_check() { # host_check OK|FAIL NAME [DETAIL]
 	if [ "$1" = OK ]; then hp=$((hp + 1)); echo "ok - $K_NAME: $2"; else hf=$((hf + 1)); echo "not ok - $K_NAME: $2${3:+: $3}"; fi
