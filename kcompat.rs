@@ -6,9 +6,13 @@
 //! nothing compares version numbers. The rest of the module calls the items below and reads the
 //! same on every series.
 
+use core::marker::PhantomData;
 use kernel::{
     fs::File,
-    miscdevice::MiscDeviceOptions,
+    miscdevice::{
+        MiscDevice,
+        MiscDeviceOptions, //
+    },
     module_param::ModuleParamAccess,
     prelude::*, //
 };
@@ -34,15 +38,12 @@ pub(crate) fn param_value<T: Copy>(param: &ModuleParamAccess<T>) -> T {
 /// filled in by `#[vtable]`; Rust-for-Linux issue #1182), so the VFS takes a module reference for
 /// every open file and there is nothing to do: this type is empty and `install` does nothing.
 #[cfg(rwq_misc_sets_owner)]
-pub(crate) struct OwnerFops;
+pub(crate) struct OwnerFops<T: MiscDevice>(PhantomData<T>);
 
 #[cfg(rwq_misc_sets_owner)]
-impl OwnerFops {
-    pub(crate) fn new<T: kernel::miscdevice::MiscDevice>(
-        _options: MiscDeviceOptions,
-        _module: &'static ThisModule,
-    ) -> Self {
-        Self
+impl<T: MiscDevice> OwnerFops<T> {
+    pub(crate) fn new(_options: MiscDeviceOptions, _module: &'static ThisModule) -> Self {
+        Self(PhantomData)
     }
 
     /// Nothing to do: the core's table already names the module as owner.
@@ -59,27 +60,24 @@ impl OwnerFops {
 /// module and switches the file to this copy of the table with `owner` set, as C's
 /// `replace_fops()` does; the VFS drops the reference after `release`.
 #[cfg(not(rwq_misc_sets_owner))]
-pub(crate) struct OwnerFops(bindings::file_operations);
+pub(crate) struct OwnerFops<T: MiscDevice>(bindings::file_operations, PhantomData<T>);
 
 // SAFETY: The table is written once in `new` and only read afterwards; the pointers it holds are
 // to functions and to the module, which every thread may use.
 #[cfg(not(rwq_misc_sets_owner))]
-unsafe impl Send for OwnerFops {}
+unsafe impl<T: MiscDevice> Send for OwnerFops<T> {}
 // SAFETY: See `Send`: after `new` the table is never written, so shared reads cannot race.
 #[cfg(not(rwq_misc_sets_owner))]
-unsafe impl Sync for OwnerFops {}
+unsafe impl<T: MiscDevice> Sync for OwnerFops<T> {}
 
 #[cfg(not(rwq_misc_sets_owner))]
-impl OwnerFops {
-    pub(crate) fn new<T: kernel::miscdevice::MiscDevice>(
-        options: MiscDeviceOptions,
-        module: &'static ThisModule,
-    ) -> Self {
+impl<T: MiscDevice> OwnerFops<T> {
+    pub(crate) fn new(options: MiscDeviceOptions, module: &'static ThisModule) -> Self {
         // SAFETY: `into_raw` sets `fops` to the static vtable the misc core uses for `T`, which
         // lives as long as the module; reading it copies the table.
         let mut fops = unsafe { *options.into_raw::<T>().fops };
         fops.owner = module.as_ptr();
-        Self(fops)
+        Self(fops, PhantomData)
     }
 
     /// Makes `file` (being opened) pin the module until it is released.

@@ -789,7 +789,7 @@ struct RustWorkq {
     #[pin]
     miscdev: MiscDeviceRegistration<DeviceState>,
     state: Arc<DeviceState>,
-    fops: kcompat::OwnerFops,
+    fops: kcompat::OwnerFops<DeviceState>,
 }
 
 impl kernel::InPlaceModule for RustWorkq {
@@ -797,7 +797,7 @@ impl kernel::InPlaceModule for RustWorkq {
         let options = MiscDeviceOptions { name: c"mydevice" };
         try_pin_init!(Self {
             state: DeviceState::new()?,
-            fops: kcompat::OwnerFops::new::<DeviceState>(options, module),
+            fops: kcompat::OwnerFops::new(options, module),
             miscdev <- MiscDeviceRegistration::register(options),
         })
         .pin_chain(|_| {

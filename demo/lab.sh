@@ -8,7 +8,7 @@
 if [ "${COLOR:-0}" = 1 ]; then
 	B=$(printf '\033[1m') C=$(printf '\033[36m') G=$(printf '\033[32m') N=$(printf '\033[0m')
 else
-	B= C= G= N=
+	B='' C='' G='' N=''
 fi
 
 title() {

@@ -12,7 +12,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir= initrd= cmd= timeout=300 logdir=$OUT/log mem=512 append= interactive=1 extra=
+kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -33,7 +33,7 @@ bzimage=$kdir/arch/x86/boot/bzImage
 [ -f "$initrd" ] || die "no initramfs at $initrd"
 mkdir -p "$logdir"
 
-accel=(-accel tcg,thread=multi)
+accel=(-accel "tcg,thread=multi")
 [ "${ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
 # loglevel=5 keeps info lines off the console (they are in dmesg) but shows every splat, which
 # all print at warning level or above. notsc: under TCG the guest calibrates the TSC a few

@@ -59,7 +59,7 @@ case ${1:-} in
 	exit 0
 	;;
 --default)
-	s=$(offered | head -n 1)
+	s=$(offered | sed -n 1p)
 	[ -n "$s" ] || die "the mirror offers none of the supported series ($(supported_series | tr '\n' ' ')); apt-cache search --names-only '^linux-source-' lists what it has"
 	echo "$s"
 	exit 0
@@ -78,8 +78,8 @@ if [ -z "$version" ]; then
 	version=$(candidate "$series")
 fi
 if [ -z "$version" ]; then
-	cached=$(ls -d "$srcroot/$series"/*/ 2>/dev/null | sort -V | tail -n 1)
-	if [ -n "$cached" ] && [ -f "$cached/.rust_workq-unpacked" ]; then
+	cached=$(for d in "$srcroot/$series"/*/; do [ -f "$d.rust_workq-unpacked" ] && echo "$d"; done | sort -V | tail -n 1)
+	if [ -n "$cached" ]; then
 		note "the mirror does not offer $pkg; using the unpacked $(cat "$cached/.rust_workq-unpacked")"
 		echo "${cached%/}"
 		exit 0

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0
 # /init of the guest: mounts the basics, loads the module, then either runs the command the host
 # packed as /run-cmd (its output and exit status go to the host on ttyS1) or opens a shell.
@@ -21,7 +22,7 @@ fi
 if [ -f /run-cmd ]; then
 	out=/dev/ttyS1
 	stty -F "$out" raw -echo 2>/dev/null
-	cd /root
+	cd /root || exit 1
 	sh -c '. /etc/profile; . /run-cmd' >"$out" 2>&1 </dev/null
 	echo "@@RWQ-EXIT $?@@" >"$out"
 else

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings and helpers for the scripts in qemu/ and tests/. Source it, do not run it.
 
@@ -39,13 +40,19 @@ setting() {
 	sed -n "s/^#@ $2=//p" "$1" | tail -n 1
 }
 
+# The kernel flavours: one file each in qemu/flavors/.
+flavors() {
+	local f
+	for f in "$ROOT"/qemu/flavors/*.config; do basename "$f" .config; done
+}
+
 # The Kconfig fragments of a kernel, in merge order: the flavour's chain of "#@ include=" files
 # (base first), then the series' own file. config_fragments SERIES FLAVOR
 config_fragments() {
 	local f=$ROOT/qemu/flavors/$2.config chain=() inc
 	[ -f "$ROOT/qemu/series/$1.config" ] || die "kernel series $1 is not supported (supported: $(supported_series | tr '\n' ' '))"
 	while :; do
-		[ -f "$f" ] || die "unknown kernel flavour '${f##*/}' (flavours: $(cd "$ROOT/qemu/flavors" && ls ./*.config | sed 's|^\./||; s|\.config$||' | tr '\n' ' '))"
+		[ -f "$f" ] || die "unknown kernel flavour '$(basename "$f" .config)' (flavours: $(flavors | tr '\n' ' '))"
 		chain=("$f" "${chain[@]}")
 		inc=$(setting "$f" include)
 		[ -n "$inc" ] || break
@@ -83,7 +90,8 @@ resolve_series() {
 load_kernel() {
 	local env
 	env=$(bash "$ROOT/qemu/prepare.sh" "$1" "$2") || return 1
-	unset K_NAME K_SERIES K_FLAVOR K_VERSION K_DIR K_OUT K_INITRD K_MEM K_APPEND K_SCALE K_SOAK
+	# shellcheck disable=SC2034 # read by load_kernel's callers
+	K_NAME='' K_SERIES='' K_FLAVOR='' K_VERSION='' K_DIR='' K_OUT='' K_INITRD='' K_MEM='' K_APPEND='' K_SCALE='' K_SOAK=''
 	# shellcheck source=/dev/null
 	. "$env"
 }

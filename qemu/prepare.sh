@@ -16,7 +16,7 @@ case ${1:-} in --module-only | --kernel-only) only=${1#--}; shift ;; esac
 series=$(resolve_series "${1:---default}") || exit 1
 flavor=${2:-${FLAVOR:-base}}
 fcfg=$ROOT/qemu/flavors/$flavor.config
-[ -f "$fcfg" ] || die "unknown kernel flavour '$flavor' (flavours: $(cd "$ROOT/qemu/flavors" && ls ./*.config | sed 's|^\./||; s|\.config$||' | tr '\n' ' '))"
+[ -f "$fcfg" ] || die "unknown kernel flavour '$flavor' (flavours: $(flavors | tr '\n' ' '))"
 
 t0=$(now)
 bash "$ROOT/qemu/deps.sh"

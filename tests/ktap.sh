@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # SPDX-License-Identifier: GPL-2.0
 # KTAP output in the style of kselftest's ktap_helpers.sh, for the guest runner (busybox sh) and
 # the host scripts (bash) alike: one counter per stream, results numbered from 1 (or from where

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The module loaded at boot, registers /dev/mydevice, unloads cleanly (freeing its state) and
 # loads again.
 #@ limit=10

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 1: KICK (_IO('J', 10)) makes a work item print "worker ran", on a kworker.
 #@ limit=10
 . /tests/lib.sh

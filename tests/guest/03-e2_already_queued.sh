@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 2: a second submission while the item is still pending is dropped ("already
 # queued"). The delayed item stays pending for 2 s, so both arms show deterministically.
 #@ limit=15

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 3: KICK_WITH_VALUE (_IOW('J', 11, u32)) hands 42 to the worker.
 #@ limit=10
 . /tests/lib.sh

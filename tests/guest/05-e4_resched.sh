@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 4: the self-rescheduling item re-enqueues itself until its AtomicUsize-style counter
 # reaches the limit (10), then the log stops growing.
 #@ limit=15

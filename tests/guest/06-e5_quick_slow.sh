@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 5: quick (Work<DeviceState, 0>) and slow (Work<DeviceState, 1>) are independent:
 # quick, submitted after slow, runs while slow sleeps.
 #@ limit=10

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 6: KICK_DELAYED runs its item no earlier than 2 s after the ioctl.
 #@ limit=15
 . /tests/lib.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 7: SPAWN (_IOW('J', 16, u32)) runs a try_spawn closure that saw the value.
 #@ limit=10
 . /tests/lib.sh

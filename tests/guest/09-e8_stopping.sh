@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 8: unloading while the self-rescheduling item is active sets the stopping flag; the
 # item prints exactly one final message, then nothing; the state is freed.
 #@ limit=15

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 9: each item runs on the queue its docs chose: quick on system_highpri (workers of
 # the high-priority pool are named kworker/N:MH), kick and slow on normal pools.
 #@ limit=10

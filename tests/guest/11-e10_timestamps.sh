@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Exercise 10, from dmesg timestamps: (1) work runs on a worker thread, not in the caller, and
 # not before the ioctl; (2) delayed work runs after the requested delay; (3) once stopped via
 # the stopping flag, self-rescheduling work prints exactly one final message and then nothing.

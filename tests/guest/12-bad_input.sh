@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Bad input: unknown or malformed commands get ENOTTY, bad pointers EFAULT, an out-of-range
 # period EINVAL; none of them writes to the kernel log, so a loop cannot flood it.
 #@ limit=15

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Unloading at any moment: with an open file (refused), with delayed work pending, with slow
 # work mid-sleep, with a self-rescheduling chain, with spawned closures queued, and all at once.
 # Each unload must free the state, and the module must load and work again.

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The stats ioctl: every submission is either queued or dropped, and once the work has drained
 # every queued submission ran.
 #@ limit=15

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The lab's own "Verify" commands, typed as the lab gives them, show what the lab says they show:
 # `dmesg | tail` after KICK (E1) and KICK_WITH_VALUE (E3), `dmesg -w` following the
 # self-rescheduling item (E4), `dmesg -T -w` with wall-clock stamps (E10).

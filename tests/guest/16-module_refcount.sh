@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The module's reference count follows the open files, on every series (7.2: the module's own
 # owned fops; 7.3: the misc core's): one reference per open file, none after close, none after
 # the process that held the device open was killed; rmmod is refused while a file is open and
@@ -18,6 +19,7 @@ refs_are 0 || fail "reference count $(refs) after closing both files, expected 0
 for n in 10 12 14; do J $n -d none || fail "ioctl $n failed"; done
 refs_are 0 || fail "reference count $(refs) after three ioctl tool runs, expected 0"
 # A process that holds the device open is killed: its file is released all the same.
+# shellcheck disable=SC2217 # the redirect is the point: sleep holds the device open
 sleep 600 <"$DEV" &
 holder=$!
 wait_until 2 refs_are 1 || fail "reference count $(refs) while pid $holder holds the device, expected 1"

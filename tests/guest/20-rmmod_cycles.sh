@@ -1,3 +1,5 @@
+# shellcheck shell=sh
+# shellcheck disable=SC3028 # busybox sh has $RANDOM
 # Reliability 1: insmod -> a random mix of ioctls -> rmmod at a random moment, for SOAK_SECONDS
 # (the flavour's budget; `make soak SOAK_SECONDS=...` runs longer). Every fourth cycle rmmod
 # races a mix that still has the device open (refused until it closes). Pending delayed work,
@@ -14,6 +16,12 @@ floor=$((budget * floor10 / 10))
 seed=${SEED:-$RANDOM}
 echo "seed $seed (replay: SEED=$seed), budget ${budget}s, floor $floor cycles"
 RANDOM=$seed
+holds_device() {
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$DEV" ] && return 0
+	done
+	return 1
+}
 end=$(($(cut -d. -f1 /proc/uptime) + budget))
 i=0 refused=0 calls=0
 while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
@@ -24,7 +32,7 @@ while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
 		pid=$!
 		calls=$((calls + n * 99))
 		# Race rmmod against a process that has the device open.
-		until ls -l /proc/$pid/fd 2>/dev/null | grep -q mydevice; do
+		until holds_device $pid; do
 			kill -0 $pid 2>/dev/null || break
 			usleep 1000
 		done

@@ -1,3 +1,5 @@
+# shellcheck shell=sh
+# shellcheck disable=SC3028 # busybox sh has $RANDOM
 # Reliability 2: 8 processes of mixed ioctls on the one shared device for SOAK_SECONDS, opens and
 # closes racing. Afterwards every submission was queued or dropped, and every queued one ran.
 # Fewer calls than the flavour's floor means an abnormally slow kernel: a failure.

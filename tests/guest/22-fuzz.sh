@@ -1,3 +1,5 @@
+# shellcheck shell=sh
+# shellcheck disable=SC3028 # busybox sh has $RANDOM
 # Reliability 3: fuzzed ioctls from 4 threads for SOAK_SECONDS (NULL, -1, kernel addresses,
 # PROT_NONE pages, guard pages; seeded); only documented errnos; the log is not flooded by bad
 # calls; the device still answers KICK afterwards.

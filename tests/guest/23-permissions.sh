@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Reliability 4: with the default mode (0600, root) an unprivileged user cannot open the device;
 # an instructor widens it with chmod (or a udev rule), and then the same user can KICK.
 #@ limit=10

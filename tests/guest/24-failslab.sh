@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Reliability 5: with slab fault injection aimed at the SPAWN ioctl (the module's allocating
 # path), the caller gets ENOMEM, the counters say dropped, nothing runs for it, and the device
 # works on; nothing oopses (the splat gate) or leaks (the kmemleak test that runs last).

@@ -1,6 +1,7 @@
+# shellcheck shell=sh
 # A tiny `make bench` run (it is not pass/fail on speed): the C twin loads, answers the same ABI
 # with the same log lines, and the benchmark completes against both modules.
-#@ limit=30
+#@ limit=40
 . /tests/lib.sh
 insmod /lib/modules/c_workq.ko || fail "insmod c_workq failed"
 ioctl /dev/mydevice_c -t J -n 11 -d write -s 4 -v 42 || fail "C twin: KICK_WITH_VALUE failed"

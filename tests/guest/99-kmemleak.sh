@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Runs last: kmemleak, scanned twice, reports no leak that is new since the suite started (the
 # runner cleared the boot-time reports).
 #@ limit=30

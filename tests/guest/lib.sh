@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for the guest tests. Each test runs in its own `sh -e` with the kernel log cleared
 # just before it, so `dmesg` shows only what the test caused. A test exits 0 (pass), 1 (fail) or
@@ -8,6 +9,7 @@
 DEV=/dev/mydevice
 MOD=/lib/modules/rust_workq.ko
 # How long the slow item sleeps: SLOW_SLEEP_MS in ioctl_abi.rs.
+# shellcheck disable=SC2034 # for the tests that source this file
 SLOW_MS=200
 
 fail() {

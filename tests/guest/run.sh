@@ -4,9 +4,11 @@
 #
 # Usage: run.sh [--scale N] [--flavor F] [--first N --plan N] TEST.sh...
 #
-# Every test starts from the same known state: module loaded, /dev/mydevice present, the kernel
-# log cleared, no process left over from an earlier test, fault injection off. Whatever a test
-# leaves behind is put right after it and reported in its diagnostics. A test's time limit is its
+# Every test starts from the same known state: the module freshly loaded (no work pending from
+# an earlier test, counters at zero), /dev/mydevice present, the kernel log cleared, no process
+# left over from an earlier test, fault injection off. Whatever a test leaves behind that it
+# should not (a process, the module unloaded, fault injection on) is reported in its
+# diagnostics. A test's time limit is its
 # "#@ limit=SECONDS" line (for the base kernel; "#@ limit_FLAVOR=" overrides it) times --scale.
 # After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
 # test. --first numbers the first result (the host continues a stream after a crashed guest);
@@ -51,7 +53,7 @@ user_procs() {
 }
 user_procs >/tmp/procs.base
 
-# Puts the known state back; prints one line per thing it had to restore.
+# Puts the known state back; prints one line per thing a test should not have left behind.
 restore_state() {
 	user_procs >/tmp/procs.now
 	while read -r pid comm; do
@@ -68,8 +70,11 @@ restore_state() {
 		echo "fault injection was left on: turned off"
 	fi
 	if ! grep -q '^rust_workq ' /proc/modules; then
-		if insmod $MOD; then echo "module was not loaded: loaded it again"; else echo "module was not loaded and insmod failed"; fi
+		echo "module was not loaded: loaded it again"
+	elif ! rmmod rust_workq; then
+		echo "rmmod rust_workq failed (still in use?)"
 	fi
+	insmod $MOD || echo "insmod $MOD failed"
 	[ -c $DEV ] || echo "$DEV is missing"
 }
 

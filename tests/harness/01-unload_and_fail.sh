@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Harness self-test: a test that unloads the module, leaves a process behind and fails. The
 # runner must report it as failed, restore the known state and say so in its diagnostics.
 #@ limit=10

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Harness self-test: whatever the test before left behind, this one starts from the known state:
 # module loaded, device present, kernel log cleared, no leftover process.
 #@ limit=10

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Harness self-test: the test after a crash runs in a fresh guest from the known state.
 #@ limit=10
 . /tests/lib.sh

@@ -37,12 +37,15 @@ mapfile -t shell_scripts < <(cd "$ROOT" && git ls-files '*.sh' .ci/run 2>/dev/nu
 
 ktap_plan $((4 + ${#kernels[@]}))
 check "rustfmt rust_workq.rs kcompat.rs ioctl_abi.rs" rustfmt --check --config-path "$ROOT/.rustfmt.toml" "$ROOT/rust_workq.rs"
+# shellcheck disable=SC2153 # K_NAME and K_DIR come from load_kernel
 for s in "${kernels[@]}"; do
 	load_kernel "$s" base >/dev/null || { ktap_result fail "lint: clippy (CLIPPY=1) on the module, $s"; continue; }
 	check "clippy (CLIPPY=1) on the module, $K_NAME" clippy "$K_DIR" "$K_OUT/clippy"
 done
-check "cargo fmt --check (userspace)" bash -c 'cd "$1" && cargo fmt --check' _ "$ROOT/userspace"
-check "cargo clippy -D warnings (userspace)" bash -c 'cd "$1" && cargo clippy -q --locked --all-targets -- -D warnings' _ "$ROOT/userspace"
+cargo_fmt() { (cd "$ROOT/userspace" && cargo fmt --check); }
+cargo_clippy() { (cd "$ROOT/userspace" && cargo clippy -q --locked --all-targets -- -D warnings); }
+check "cargo fmt --check (userspace)" cargo_fmt
+check "cargo clippy -D warnings (userspace)" cargo_clippy
 check "shellcheck (${#shell_scripts[@]} scripts)" shellcheck -x -e SC1091 "${shell_scripts[@]}"
 ktap_totals
 [ "$KTAP_FAIL" = 0 ]
