@@ -30,7 +30,10 @@ rlog() {
 
 # Module lines whose MESSAGE matches the ERE $1 (anchor it with ^ and $).
 lines() {
-	rlog | P="$1" awk '{ m = $0; sub(/^[^ ]* /, "", m); if (m ~ ENVIRON["P"]) print }'
+	dmesg | P="$1" awk '
+	sub(/^\[ */, "") && sub(/\](\[ *[TC][0-9]+\])? rust_workq: /, " ") {
+		m = $0; sub(/^[^ ]* /, "", m); if (m ~ ENVIRON["P"]) print
+	}'
 }
 
 count() {
