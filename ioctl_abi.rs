@@ -97,37 +97,56 @@ pub struct ItemStats {
     pub last_latency_jiffies: u64,
 }
 
-/// Counters of every work item, the `GET_STATS` payload.
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct Stats {
-    /// `KICK` and `KICK_WITH_VALUE`.
-    pub kick: ItemStats,
-    /// `KICK_QUICK`.
-    pub quick: ItemStats,
-    /// `KICK_SLOW`.
-    pub slow: ItemStats,
-    /// `KICK_DELAYED`.
-    pub delayed: ItemStats,
-    /// `START_RESCHED` and the item's own re-enqueues.
-    pub resched: ItemStats,
-    /// `SPAWN`.
-    pub spawn: ItemStats,
+/// Defines everything that lists the work items, from the one list below: the [`Stats`] struct
+/// (one [`ItemStats`] per item, in list order), [`Item`] (an index per item), [`ITEM_NAMES`],
+/// [`ITEM_COUNT`], [`Stats::items`] and [`Stats::from_items`].
+macro_rules! work_items {
+    ($($(#[$doc:meta])* $name:ident: $variant:ident,)*) => {
+        /// Counters of every work item, the `GET_STATS` payload.
+        #[repr(C)]
+        #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+        pub struct Stats {
+            $($(#[$doc])* pub $name: ItemStats,)*
+        }
+
+        /// The work items, in [`Stats`] field order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Item {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// The names of the work items, in [`Stats`] field order.
+        pub const ITEM_NAMES: [&str; ITEM_COUNT] = [$(stringify!($name)),*];
+
+        impl Stats {
+            /// The items in [`ITEM_NAMES`] order.
+            pub fn items(&self) -> [&ItemStats; ITEM_COUNT] {
+                [$(&self.$name),*]
+            }
+
+            /// Builds the payload from the items in [`ITEM_NAMES`] order.
+            pub fn from_items(items: [ItemStats; ITEM_COUNT]) -> Self {
+                let [$($name),*] = items;
+                Self { $($name),* }
+            }
+        }
+    };
 }
 
-/// The names of the work items in [`Stats`], in field order.
-pub const ITEM_NAMES: [&str; 6] = ["kick", "quick", "slow", "delayed", "resched", "spawn"];
+/// How many work items there are.
+pub const ITEM_COUNT: usize = 6;
 
-impl Stats {
-    /// The items in [`ITEM_NAMES`] order.
-    pub fn items(&self) -> [&ItemStats; 6] {
-        [
-            &self.kick,
-            &self.quick,
-            &self.slow,
-            &self.delayed,
-            &self.resched,
-            &self.spawn,
-        ]
-    }
+work_items! {
+    /// `KICK` and `KICK_WITH_VALUE`.
+    kick: Kick,
+    /// `KICK_QUICK`.
+    quick: Quick,
+    /// `KICK_SLOW`.
+    slow: Slow,
+    /// `KICK_DELAYED` and `KICK_DELAYED_MS`.
+    delayed: Delayed,
+    /// `START_RESCHED` and the item's own re-enqueues.
+    resched: Resched,
+    /// `SPAWN`.
+    spawn: Spawn,
 }

@@ -61,7 +61,7 @@ impl Stats {
         let mut words = bytes
             .chunks_exact(8)
             .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default()));
-        let mut item = || ItemStats {
+        let item = |_| ItemStats {
             submitted: words.next().unwrap_or_default(),
             queued: words.next().unwrap_or_default(),
             dropped: words.next().unwrap_or_default(),
@@ -70,14 +70,7 @@ impl Stats {
             last_latency_ns: words.next().unwrap_or_default(),
             last_latency_jiffies: words.next().unwrap_or_default(),
         };
-        Some(Stats {
-            kick: item(),
-            quick: item(),
-            slow: item(),
-            delayed: item(),
-            resched: item(),
-            spawn: item(),
-        })
+        Some(Stats::from_items(core::array::from_fn(item)))
     }
 }
 
