@@ -79,10 +79,16 @@ while [ "$first" -le "$total" ]; do
 	done
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
 		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
-		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d; /^# Totals:/d'
+		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d; /^@@RWQ-REBOOT@@$/d; /^# Totals:/d'
 	grep -q '^@@RWQ-SUITE-DONE ' "$logdir/out.log" 2>/dev/null && break
-	# The guest stopped early: the first test without a result is the one it died in.
 	last=$(grep -oE '^(not )?ok [0-9]+ ' "$logdir/out.log" 2>/dev/null | grep -oE '[0-9]+' | tail -n 1)
+	# The runner could not restore the known state after a test: go on in a fresh guest.
+	if grep -qx '@@RWQ-REBOOT@@' "$logdir/out.log"; then
+		first=$((${last:-$((first - 1))} + 1))
+		[ "$first" -le "$total" ] && ktap_diag "booting a fresh guest for the remaining $((total - first + 1)) test(s)"
+		continue
+	fi
+	# The guest stopped early: the first test without a result is the one it died in.
 	died=$((${last:-$((first - 1))} + 1))
 	[ "$died" -le "$total" ] || break
 	name=${names[$((died - 1))]}
