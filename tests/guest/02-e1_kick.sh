@@ -3,7 +3,7 @@
 #@ limit=10
 . /tests/lib.sh
 # The tool runs as this subshell's pid (exec), so the log must name exactly that pid: this
-# catches a Rust view of task_struct that disagrees with C's (see qemu/config/base.config).
+# catches a Rust view of task_struct that disagrees with C's (see qemu/flavors/base.config).
 caller=$(sh -c 'echo $$; exec ioctl /dev/mydevice -t J -n 10 -d none') || fail "KICK failed"
 q=$(need '^kick: (already )?queued \[from ioctl pid [0-9]+\]$')
 [ "$(from_pid "$q")" = "$caller" ] || fail "log names pid $(from_pid "$q"), the caller was $caller"

@@ -3,8 +3,8 @@
 # queued"). The delayed item stays pending for 2 s, so both arms show deterministically.
 #@ limit=15
 . /tests/lib.sh
-J 14 -d none || fail "first KICK_DELAYED failed"
-J 14 -d none || fail "second KICK_DELAYED failed"
+J KICK_DELAYED || fail "first KICK_DELAYED failed"
+J KICK_DELAYED || fail "second KICK_DELAYED failed"
 need '^delayed: queued \[from ioctl pid [0-9]+\]$'
 need '^delayed: already queued \[from ioctl pid [0-9]+\]$'
 [ "$(count '^delayed: (already )?queued ')" = 2 ] || fail "expected exactly two delayed submissions"
@@ -19,7 +19,7 @@ lines "^unloading: cancelled $pending pending submission\\(s\\), work drained\$"
 	fail "unload did not report $pending cancelled submission(s)"
 log_reset
 # Two quick KICKs: each is one of the two arms, and every accepted one runs exactly once.
-J 10 -d none && J 10 -d none || fail "KICK failed"
+J KICK && J KICK || fail "KICK failed"
 [ "$(count '^kick: (already )?queued ')" = 2 ] || fail "expected two kick submission lines"
 queued=$(count '^kick: queued ')
 ran_all() { [ "$(count '^worker ran ')" -ge "$queued" ]; }

@@ -3,7 +3,7 @@
 # reaches the limit (10), then the log stops growing.
 #@ limit=15
 . /tests/lib.sh
-J 15 -d write -s 4 -v 0 || fail "START_RESCHED failed"
+J START_RESCHED -v 0 || fail "START_RESCHED failed"
 need '^resched: limit of 10 runs reached, not rescheduling$' 10 >/dev/null
 runs=$(lines '^resched: run [0-9]+/10 \[on ' | sed 's/.*run \([0-9]*\)\/10.*/\1/' | tr '\n' ' ')
 [ "$runs" = "1 2 3 4 5 6 7 8 9 10 " ] || fail "runs were '$runs', expected 1..10 in order"
@@ -12,7 +12,7 @@ usleep 300000
 [ "$(rlog | wc -l)" = "$n" ] || fail "the log kept growing after the limit"
 # A start while a chain is under way is dropped.
 log_reset
-J 15 -d write -s 4 -v 50 && J 15 -d write -s 4 -v 50 || fail "START_RESCHED failed"
+J START_RESCHED -v 50 && J START_RESCHED -v 50 || fail "START_RESCHED failed"
 need '^resched: queued \[from ' >/dev/null
 need '^resched: already queued \[from ' >/dev/null
 need '^resched: limit of 10 runs reached, not rescheduling$' 10 >/dev/null

@@ -3,8 +3,8 @@
 # quick, submitted after slow, runs while slow sleeps.
 #@ limit=10
 . /tests/lib.sh
-J 13 -d none || fail "KICK_SLOW failed"
-J 12 -d none || fail "KICK_QUICK failed"
+J KICK_SLOW || fail "KICK_SLOW failed"
+J KICK_QUICK || fail "KICK_QUICK failed"
 s0=$(need "^slow: sleeping $SLOW_MS ms \\[on ")
 q=$(need '^quick \[on ')
 s1=$(need '^slow \[on ' 3)

@@ -3,7 +3,7 @@
 # item prints exactly one final message, then nothing; the state is freed.
 #@ limit=15
 . /tests/lib.sh
-J 15 -d write -s 4 -v 200 || fail "START_RESCHED failed"
+J START_RESCHED -v 200 || fail "START_RESCHED failed"
 need '^resched: run 2/10 ' 3 >/dev/null
 rmmod rust_workq || fail "rmmod failed"
 f=$(need '^resched: stopping flag set, final run, not rescheduling \[on ')

@@ -3,7 +3,7 @@
 # the high-priority pool are named kworker/N:MH), kick and slow on normal pools.
 #@ limit=10
 . /tests/lib.sh
-J 12 -d none && J 10 -d none && J 13 -d none || fail "ioctl failed"
+J KICK_QUICK && J KICK && J KICK_SLOW || fail "ioctl failed"
 q=$(need '^quick \[on ')
 k=$(need '^worker ran \[on ')
 s=$(need '^slow \[on ' 3)

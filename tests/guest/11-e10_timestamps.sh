@@ -4,7 +4,7 @@
 # the stopping flag, self-rescheduling work prints exactly one final message and then nothing.
 #@ limit=20
 . /tests/lib.sh
-J 10 -d none && J 13 -d none && J 14 -d none || fail "ioctl failed"
+J KICK && J KICK_SLOW && J KICK_DELAYED || fail "ioctl failed"
 for item in kick slow delayed; do
 	case $item in
 	kick) pat='^worker ran \[on ' ;;
@@ -21,7 +21,7 @@ for item in kick slow delayed; do
 	[ "$item" = delayed ] && { [ "$d" -ge 2000 ] || fail "delayed ran after ${d} ms"; echo "(2) delayed honoured: ${d} ms >= 2000 ms"; }
 done
 log_reset
-J 15 -d write -s 4 -v 100 || fail "START_RESCHED failed"
+J START_RESCHED -v 100 || fail "START_RESCHED failed"
 need '^resched: run 1/10 ' >/dev/null
 rmmod rust_workq || fail "rmmod failed"
 f=$(need '^resched: stopping flag set, final run')

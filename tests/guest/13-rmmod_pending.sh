@@ -12,29 +12,29 @@ echo "open file: rmmod refused while it was open"
 check_reload() {
 	need '^device state freed$' 5 >/dev/null
 	insmod "$MOD" || fail "insmod after $1 failed"
-	J 10 -d none || fail "KICK after $1 failed"
+	J KICK || fail "KICK after $1 failed"
 	need '^worker ran ' >/dev/null
 	echo "$1: $(lines '^unloading: cancelled' | sed 's/^[^ ]* unloading: //')"
 	log_reset
 }
 
-J 14 -d none && rmmod rust_workq || fail "delayed pending: rmmod failed"
+J KICK_DELAYED && rmmod rust_workq || fail "delayed pending: rmmod failed"
 check_reload "delayed pending"
 
-J 13 -d none
+J KICK_SLOW
 need '^slow: sleeping ' >/dev/null
 rmmod rust_workq || fail "slow mid-sleep: rmmod failed"
 lines '^slow \[on ' | grep -q . || fail "unload returned before slow finished"
 check_reload "slow mid-sleep"
 
-J 15 -d write -s 4 -v 0 && rmmod rust_workq || fail "resched: rmmod failed"
+J START_RESCHED -v 0 && rmmod rust_workq || fail "resched: rmmod failed"
 check_reload "resched chain"
 
 i=0
-while [ $i -lt 30 ]; do J 16 -d write -s 4 -v $i || fail "SPAWN failed"; i=$((i + 1)); done
+while [ $i -lt 30 ]; do J SPAWN -v $i || fail "SPAWN failed"; i=$((i + 1)); done
 rmmod rust_workq || fail "spawned: rmmod failed"
 check_reload "spawned closures"
 
-J 14 -d none && J 13 -d none && J 15 -d write -s 4 -v 50 && J 16 -d write -s 4 -v 1 &&
-	J 10 -d none && J 12 -d none && rmmod rust_workq || fail "all at once: rmmod failed"
+J KICK_DELAYED && J KICK_SLOW && J START_RESCHED -v 50 && J SPAWN -v 1 &&
+	J KICK && J KICK_QUICK && rmmod rust_workq || fail "all at once: rmmod failed"
 check_reload "everything at once"

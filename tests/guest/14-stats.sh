@@ -6,7 +6,7 @@
 reload # start from zeroed counters
 log_reset
 i=0
-while [ $i -lt 20 ]; do J 10 -d none; J 12 -d none; i=$((i + 1)); done
+while [ $i -lt 20 ]; do J KICK; J KICK_QUICK; i=$((i + 1)); done
 drained() { [ "$(stat_of kick ran)" = "$(stat_of kick queued)" ] && [ "$(stat_of quick ran)" = "$(stat_of quick queued)" ]; }
 wait_until 2 drained || true
 for item in kick quick; do
@@ -16,5 +16,5 @@ for item in kick quick; do
 	[ "$r" = "$q" ] || fail "$item ran=$r != queued=$q"
 	echo "$item: submitted=$s queued=$q dropped=$d ran=$r"
 done
-out=$(J 17 -d read -s 336) || fail "GET_STATS through the raw tool failed"
+out=$(J GET_STATS) || fail "GET_STATS through the raw tool failed"
 echo "$out" | grep -q '^u64: 20 ' || fail "raw GET_STATS does not start with kick.submitted=20: $out"

@@ -16,7 +16,7 @@ if rmmod rust_workq 2>/dev/null; then fail "rmmod succeeded while two files were
 exec 3<&- 4<&-
 refs_are 0 || fail "reference count $(refs) after closing both files, expected 0"
 # Ioctls through a file that is opened and closed each time (the tool) leave nothing behind.
-for n in 10 12 14; do J $n -d none || fail "ioctl $n failed"; done
+for c in KICK KICK_QUICK KICK_DELAYED; do J $c || fail "$c failed"; done
 refs_are 0 || fail "reference count $(refs) after three ioctl tool runs, expected 0"
 # A process that holds the device open is killed: its file is released all the same.
 # shellcheck disable=SC2217 # the redirect is the point: sleep holds the device open

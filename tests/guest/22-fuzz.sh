@@ -13,5 +13,5 @@ echo "$out"
 calls=$(echo "$out" | sed -n 's/^figure: fuzz_calls=\([0-9]*\) .*/\1/p')
 [ "${calls:-0}" -ge $((budget * rate)) ] || fail "only ${calls:-0} fuzzed calls in ${budget}s (floor $((budget * rate))): abnormally slow"
 log_reset
-J 10 -d none || fail "KICK failed after fuzzing"
+J KICK || fail "KICK failed after fuzzing"
 need '^worker ran ' >/dev/null

@@ -20,7 +20,7 @@ echo -1 >$fs/times
 reload # zeroed counters
 workq-stress enomem --calls 50 || fail "SPAWN under fault injection misbehaved"
 echo 0 >$fs/probability
-for v in 1 2 3; do J 16 -d write -s 4 -v $v || fail "SPAWN failed with injection off"; done
+for v in 1 2 3; do J SPAWN -v $v || fail "SPAWN failed with injection off"; done
 three_ran() { [ "$(stat_of spawn ran)" = 3 ]; }
 wait_until 2 three_ran || true
 s=$(stat_of spawn submitted) q=$(stat_of spawn queued) d=$(stat_of spawn dropped) r=$(stat_of spawn ran)

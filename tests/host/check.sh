@@ -79,7 +79,7 @@ t0=$(now)
 ktap_diag "host unit tests"
 (cd "$ROOT/userspace" && cargo test -q --locked 2>&1) | indent | tee "$log/cargo"
 rc=${PIPESTATUS[0]}
-read -r cp cf < <(awk '/test result:/ { p += $5; f += $7 } END { print p + 0, f + 0 }' "$log/cargo")
+read -r cp cf < <(awk '/test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$log/cargo")
 # A build failure prints no "test result" line: count it as a failure all the same.
 [ "$rc" = 0 ] || [ "$cf" -gt 0 ] || cf=1
 leaf_pass=$((leaf_pass + cp)) leaf_fail=$((leaf_fail + cf))

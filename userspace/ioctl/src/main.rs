@@ -8,6 +8,7 @@
 //! ioctl /dev/mydevice -t J -n 17 -d read -s 336
 //! ioctl /dev/mydevice --stats        # GET_STATS, decoded
 //! ioctl --list                       # the ABI table
+//! ioctl --sh-env                     # each command's tool arguments, for shell scripts
 //! ```
 //!
 //! `--arg ADDR` passes ADDR as the raw argument instead of a pointer to a buffer (to test a
@@ -31,13 +32,14 @@ use rust_workq_abi::{
 const USAGE: &str =
     "usage: ioctl DEVICE -t TYPE -n NR -d none|read|write|rw [-s SIZE] [-v VALUE] [--arg ADDR]
        ioctl DEVICE --stats
-       ioctl --list";
+       ioctl --list | --c-header | --sh-env";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
 enum Request {
     List,
     CHeader,
+    ShEnv,
     Stats { device: String },
     Raw(Raw),
 }
@@ -72,6 +74,7 @@ fn parse(args: &[String]) -> Result<Request, String> {
         match a.as_str() {
             "--list" => return Ok(Request::List),
             "--c-header" => return Ok(Request::CHeader),
+            "--sh-env" => return Ok(Request::ShEnv),
             "--stats" => stats = true,
             "-t" => {
                 let v = val("-t")?;
@@ -179,6 +182,38 @@ fn c_header() -> String {
     h
 }
 
+/// This tool's arguments for a command number: `-t J -n 11 -d write -s 4`.
+fn tool_args(cmd: u32) -> String {
+    let (dir, size, ty, nr) = (
+        cmd >> 30,
+        (cmd >> 16) & IOC_SIZE_MAX,
+        (cmd >> 8) & 0xff,
+        cmd & 0xff,
+    );
+    let d = match dir {
+        IOC_NONE => "none",
+        IOC_WRITE => "write",
+        IOC_READ => "read",
+        _ => "rw",
+    };
+    let ty = char::from_u32(ty)
+        .filter(char::is_ascii_graphic)
+        .map_or(ty.to_string(), String::from);
+    match dir {
+        IOC_NONE => format!("-t {ty} -n {nr} -d {d}"),
+        _ => format!("-t {ty} -n {nr} -d {d} -s {size}"),
+    }
+}
+
+/// Shell assignments `IOCTL_KICK='-t J -n 10 -d none'`, one per command, so that scripts name
+/// commands (`ioctl /dev/mydevice $IOCTL_KICK`) instead of repeating numbers.
+fn sh_env() -> String {
+    COMMANDS
+        .iter()
+        .map(|(name, cmd)| format!("IOCTL_{name}='{}'\n", tool_args(*cmd)))
+        .collect()
+}
+
 /// The name of an errno, for messages like `ENOTTY (Inappropriate ioctl for device)`.
 fn errno_name(e: i32) -> &'static str {
     match e {
@@ -245,6 +280,7 @@ fn run(req: Request) -> Result<(), String> {
             }
         }
         Request::CHeader => print!("{}", c_header()),
+        Request::ShEnv => print!("{}", sh_env()),
         Request::Stats { device } => {
             let mut buf = vec![0u8; core::mem::size_of::<Stats>()];
             issue(&device, GET_STATS, &mut buf, None)?;
@@ -361,5 +397,40 @@ mod tests {
     fn names_errnos() {
         let e = std::io::Error::from_raw_os_error(libc::ENOTTY);
         assert_eq!(describe(&e), "ENOTTY (Inappropriate ioctl for device)");
+    }
+
+    #[test]
+    fn sh_env_round_trips() {
+        for (name, cmd) in COMMANDS {
+            let line = format!("IOCTL_{name}='{}'\n", tool_args(cmd));
+            assert!(sh_env().contains(&line), "{line}");
+            assert_eq!(
+                raw(&format!("/dev/x {}", tool_args(cmd))).cmd,
+                cmd,
+                "{name}"
+            );
+        }
+    }
+
+    /// README.md shows the ABI table; every command's row there must carry its real number, and
+    /// the table must list no command the ABI does not have.
+    #[test]
+    fn readme_abi_table_matches() {
+        let readme = include_str!("../../../README.md");
+        let rows: Vec<&str> = readme
+            .lines()
+            .filter(|l| l.starts_with("| `") && l.contains("| `0x"))
+            .collect();
+        assert_eq!(rows.len(), COMMANDS.len(), "README ABI rows: {rows:#?}");
+        for (name, cmd) in COMMANDS {
+            let row = rows
+                .iter()
+                .find(|r| r.starts_with(&format!("| `{name}`")))
+                .unwrap_or_else(|| panic!("README has no ABI row for {name}"));
+            assert!(
+                row.contains(&format!("`0x{cmd:08x}`")),
+                "README row for {name}: {row}"
+            );
+        }
     }
 }

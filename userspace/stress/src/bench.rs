@@ -27,7 +27,7 @@ use rust_workq_abi::{
 use crate::dev;
 
 const DEVICES: [(&str, &str); 2] = [("Rust", "/dev/mydevice"), ("C", "/dev/mydevice_c")];
-/// The guest kernel's tick rate (qemu/config/base.config: CONFIG_HZ_250).
+/// The guest kernel's tick rate (qemu/flavors/base.config: CONFIG_HZ_250).
 const HZ: u64 = 250;
 
 fn open(path: &str) -> Result<File, String> {
