@@ -16,6 +16,7 @@ sed 's/^/    /' "$out"
 expect() { # expect NAME PATTERN WHAT
 	if grep -qE "$2" "$out"; then ktap_result pass "harness: $1: $3"; else ktap_result fail "harness: $1: $3"; fi
 }
+ktap_header
 ktap_plan 8
 expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
 expect unload_and_fail '^#   module was not loaded: loaded it again$' "the runner reloads the module it left unloaded"

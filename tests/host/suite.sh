@@ -71,7 +71,8 @@ ktap_diag "guest suite on $K_NAME ($K_VERSION, $K_DIR)"
 while [ "$first" -le "$total" ]; do
 	boot=$((boot + 1))
 	logdir=$logroot/boot-$boot
-	cmd="SOAK_SECONDS=$soak /tests/run.sh --scale $K_SCALE --flavor $flavor --first $first --plan $total"
+	# The plan counts the host's own two checks, numbered after the guest's tests.
+	cmd="SOAK_SECONDS=$soak /tests/run.sh --scale $K_SCALE --flavor $flavor --first $first --plan $((total + 2))"
 	budget=60
 	for ((i = first - 1; i < total; i++)); do
 		cmd+=" $(guest_path "${tests[$i]}")"
@@ -104,16 +105,17 @@ done
 
 # What the guest reported, over all boots, and what the host checks itself.
 cat "$logroot"/boot-*/out.log 2>/dev/null | grep -E '^(not )?ok [0-9]+ |^# ' >"$logroot/results"
-for c in "${crashed[@]}"; do echo "not ok - $c" >>"$logroot/results"; done
 gp=$(grep -cE '^ok [0-9]+ ' "$logroot/results")
 gs=$(grep -cE '^ok [0-9]+ .* # SKIP' "$logroot/results")
 gf=$(($(grep -cE '^not ok [0-9]+ ' "$logroot/results") + ${#crashed[@]}))
 reported=$((gp + gf))
-echo "# Totals: pass:$((gp - gs)) fail:$gf skip:$gs"
 ktap_diag "$K_NAME: $((gp - gs)) passed, $gf failed, $gs skipped in $boot boot(s)${crashed[*]:+; crashed the guest: ${crashed[*]}}"
-hp=0 hf=0
+ktap_start_at $((total + 1))
 host_check() { # host_check OK|FAIL NAME [DETAIL]
-	if [ "$1" = OK ]; then hp=$((hp + 1)); echo "ok - $K_NAME: $2"; else hf=$((hf + 1)); echo "not ok - $K_NAME: $2${3:+: $3}"; fi
+	if [ "$1" = OK ]; then ktap_result pass "$K_NAME: $2"; else
+		ktap_diag "$3"
+		ktap_result fail "$K_NAME: $2"
+	fi
 }
 if [ "$reported" = "$total" ]; then
 	host_check OK "every planned test reported ($total)"
@@ -130,10 +132,11 @@ fi
 # The test closest to its limit, as a fraction of it.
 closest=$(sed -n 's/^# \([^ ]*\) took \([0-9.]*\)s (limit \([0-9]*\)s)$/\1 \2 \3/p' "$logroot/results" |
 	awk '{ r = $2 / $3; if (r > m) { m = r; l = $1 " took " $2 "s of " $3 "s" } } END { print l }')
+echo "# Totals: pass:$((gp - gs + KTAP_PASS)) fail:$((gf + KTAP_FAIL)) skip:$gs"
 {
-	echo "pass=$((gp - gs)) fail=$gf skip=$gs host_pass=$hp host_fail=$hf boots=$boot"
+	echo "pass=$((gp - gs)) fail=$gf skip=$gs host_pass=$KTAP_PASS host_fail=$KTAP_FAIL boots=$boot"
 	echo "crashed=${crashed[*]}"
 	echo "closest=$closest"
 	echo "figures=$(sed -n 's/^# figure: //p' "$logroot/results" | tr '\n' ' ')"
 } >"$summary"
-[ "$gf" = 0 ] && [ "$hf" = 0 ]
+[ "$gf" = 0 ] && [ "$KTAP_FAIL" = 0 ]
