@@ -78,7 +78,7 @@ if [ -z "$version" ]; then
 	version=$(candidate "$series")
 fi
 if [ -z "$version" ]; then
-	cached=$(for d in "$srcroot/$series"/*/; do [ -f "$d.rust_workq-unpacked" ] && echo "$d"; done | sort -V | tail -n 1)
+	cached=$(for d in "$srcroot/$series"/*/; do if [ -f "$d.rust_workq-unpacked" ]; then echo "$d"; fi; done | sort -V | tail -n 1)
 	if [ -n "$cached" ]; then
 		note "the mirror does not offer $pkg; using the unpacked $(cat "$cached/.rust_workq-unpacked")"
 		echo "${cached%/}"
