@@ -38,8 +38,6 @@ struct counters {
 	atomic64_t submit_ns, submit_jiffies, last_latency_ns, last_latency_jiffies;
 };
 
-enum { KICK, QUICK, SLOW, DELAYED, RESCHED, SPAWN, NR_ITEMS };
-
 static struct {
 	struct mutex value_lock;
 	bool has_value;
@@ -52,7 +50,7 @@ static struct {
 	atomic_t stopping;
 	struct workqueue_struct *spawn_wq;
 	ktime_t epoch;
-	struct counters c[NR_ITEMS];
+	struct counters c[RWQ_NR_ITEMS];
 } st;
 
 struct spawn_item {
@@ -105,7 +103,7 @@ static void kick_fn(struct work_struct *w)
 	bool has;
 	u32 v;
 
-	started(&st.c[KICK]);
+	started(&st.c[RWQ_ITEM_KICK]);
 	mutex_lock(&st.value_lock);
 	has = st.has_value;
 	v = st.value;
@@ -119,13 +117,13 @@ static void kick_fn(struct work_struct *w)
 
 static void quick_fn(struct work_struct *w)
 {
-	started(&st.c[QUICK]);
+	started(&st.c[RWQ_ITEM_QUICK]);
 	event("quick [on %s pid %d]\n", current->comm, current->pid);
 }
 
 static void slow_fn(struct work_struct *w)
 {
-	started(&st.c[SLOW]);
+	started(&st.c[RWQ_ITEM_SLOW]);
 	event("slow: sleeping %u ms [on %s pid %d]\n", RWQ_SLOW_SLEEP_MS, current->comm, current->pid);
 	fsleep(RWQ_SLOW_SLEEP_MS * USEC_PER_MSEC);
 	event("slow [on %s pid %d]\n", current->comm, current->pid);
@@ -133,7 +131,7 @@ static void slow_fn(struct work_struct *w)
 
 static void delayed_fn(struct work_struct *w)
 {
-	s64 ns = started(&st.c[DELAYED]);
+	s64 ns = started(&st.c[RWQ_ITEM_DELAYED]);
 
 	if (ns >= 0)
 		event("delayed worker ran %lld ms after its ioctl [on %s pid %d]\n",
@@ -146,7 +144,7 @@ static void resched_fn(struct work_struct *w)
 {
 	u64 run;
 
-	started(&st.c[RESCHED]);
+	started(&st.c[RWQ_ITEM_RESCHED]);
 	if (atomic_read_acquire(&st.stopping)) {
 		event("resched: stopping flag set, final run, not rescheduling [on %s pid %d]\n",
 			current->comm, current->pid);
@@ -160,7 +158,7 @@ static void resched_fn(struct work_struct *w)
 		atomic_set_release(&st.resched_active, 0);
 		return;
 	}
-	if (!record(&st.c[RESCHED], queue_delayed_work(system_power_efficient_wq, &st.resched,
+	if (!record(&st.c[RWQ_ITEM_RESCHED], queue_delayed_work(system_power_efficient_wq, &st.resched,
 				msecs_to_jiffies(atomic_read(&st.resched_period_ms)))))
 		atomic_set_release(&st.resched_active, 0);
 }
@@ -169,7 +167,7 @@ static void spawn_fn(struct work_struct *w)
 {
 	struct spawn_item *item = container_of(w, struct spawn_item, work);
 
-	started(&st.c[SPAWN]);
+	started(&st.c[RWQ_ITEM_SPAWN]);
 	event("spawned worker saw %u [on %s pid %d]\n", item->value, current->comm, current->pid);
 	kfree(item);
 }
@@ -184,23 +182,23 @@ static long c_workq_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 
 	switch (cmd) {
 	case RWQ_KICK:
-		stamp(&st.c[KICK]);
-		return submitted("kick", &st.c[KICK], queue_work(system_percpu_wq, &st.kick));
+		stamp(&st.c[RWQ_ITEM_KICK]);
+		return submitted("kick", &st.c[RWQ_ITEM_KICK], queue_work(system_percpu_wq, &st.kick));
 	case RWQ_KICK_WITH_VALUE:
 		if (get_user(v, uarg))
 			return -EFAULT;
-		stamp(&st.c[KICK]);
+		stamp(&st.c[RWQ_ITEM_KICK]);
 		mutex_lock(&st.value_lock);
 		st.value = v;
 		st.has_value = true;
 		mutex_unlock(&st.value_lock);
-		return submitted("kick", &st.c[KICK], queue_work(system_percpu_wq, &st.kick));
+		return submitted("kick", &st.c[RWQ_ITEM_KICK], queue_work(system_percpu_wq, &st.kick));
 	case RWQ_KICK_QUICK:
-		stamp(&st.c[QUICK]);
-		return submitted("quick", &st.c[QUICK], queue_work(system_highpri_wq, &st.quick));
+		stamp(&st.c[RWQ_ITEM_QUICK]);
+		return submitted("quick", &st.c[RWQ_ITEM_QUICK], queue_work(system_highpri_wq, &st.quick));
 	case RWQ_KICK_SLOW:
-		stamp(&st.c[SLOW]);
-		return submitted("slow", &st.c[SLOW], queue_work(system_long_wq, &st.slow));
+		stamp(&st.c[RWQ_ITEM_SLOW]);
+		return submitted("slow", &st.c[RWQ_ITEM_SLOW], queue_work(system_long_wq, &st.slow));
 	case RWQ_KICK_DELAYED:
 	case RWQ_KICK_DELAYED_MS:
 		if (cmd == RWQ_KICK_DELAYED) {
@@ -212,8 +210,8 @@ static long c_workq_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 				return -EINVAL;
 			v = msecs_to_jiffies(v);
 		}
-		stamp(&st.c[DELAYED]);
-		return submitted("delayed", &st.c[DELAYED],
+		stamp(&st.c[RWQ_ITEM_DELAYED]);
+		return submitted("delayed", &st.c[RWQ_ITEM_DELAYED],
 				 queue_delayed_work(system_percpu_wq, &st.delayed, v));
 	case RWQ_START_RESCHED:
 		if (get_user(v, uarg))
@@ -221,26 +219,26 @@ static long c_workq_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		if (v > RWQ_RESCHED_MAX_PERIOD_MS)
 			return -EINVAL;
 		if (atomic_cmpxchg(&st.resched_active, 0, 1) != 0)
-			return submitted("resched", &st.c[RESCHED], false);
+			return submitted("resched", &st.c[RWQ_ITEM_RESCHED], false);
 		atomic64_set(&st.resched_runs, 0);
 		atomic_set(&st.resched_period_ms, v);
 		if (!queue_delayed_work(system_power_efficient_wq, &st.resched, 0)) {
 			atomic_set_release(&st.resched_active, 0);
-			return submitted("resched", &st.c[RESCHED], false);
+			return submitted("resched", &st.c[RWQ_ITEM_RESCHED], false);
 		}
-		return submitted("resched", &st.c[RESCHED], true);
+		return submitted("resched", &st.c[RWQ_ITEM_RESCHED], true);
 	case RWQ_SPAWN:
 		if (get_user(v, uarg))
 			return -EFAULT;
 		item = kmalloc(sizeof(*item), GFP_KERNEL);
-		if (!record(&st.c[SPAWN], item != NULL))
+		if (!record(&st.c[RWQ_ITEM_SPAWN], item != NULL))
 			return -ENOMEM;
 		INIT_WORK(&item->work, spawn_fn);
 		item->value = v;
 		queue_work(st.spawn_wq, &item->work);
 		return 0;
 	case RWQ_GET_STATS:
-		for (i = 0; i < NR_ITEMS; i++) {
+		for (i = 0; i < RWQ_NR_ITEMS; i++) {
 			struct rwq_item_stats *o = &((struct rwq_item_stats *)&stats)[i];
 			struct counters *c = &st.c[i];
 
@@ -301,11 +299,11 @@ static void __exit c_workq_exit(void)
 	atomic_set_release(&st.stopping, 1);
 	for (i = 0; i < 3 && atomic_read_acquire(&st.resched_active); i++)
 		flush_delayed_work(&st.resched);
-	atomic64_add(disable_work_sync(&st.kick), &st.c[KICK].cancelled);
-	atomic64_add(disable_work_sync(&st.quick), &st.c[QUICK].cancelled);
-	atomic64_add(disable_work_sync(&st.slow), &st.c[SLOW].cancelled);
-	atomic64_add(disable_delayed_work_sync(&st.delayed), &st.c[DELAYED].cancelled);
-	atomic64_add(disable_delayed_work_sync(&st.resched), &st.c[RESCHED].cancelled);
+	atomic64_add(disable_work_sync(&st.kick), &st.c[RWQ_ITEM_KICK].cancelled);
+	atomic64_add(disable_work_sync(&st.quick), &st.c[RWQ_ITEM_QUICK].cancelled);
+	atomic64_add(disable_work_sync(&st.slow), &st.c[RWQ_ITEM_SLOW].cancelled);
+	atomic64_add(disable_delayed_work_sync(&st.delayed), &st.c[RWQ_ITEM_DELAYED].cancelled);
+	atomic64_add(disable_delayed_work_sync(&st.resched), &st.c[RWQ_ITEM_RESCHED].cancelled);
 	destroy_workqueue(st.spawn_wq);
 	pr_info("unloaded\n");
 }

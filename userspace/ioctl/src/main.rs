@@ -174,6 +174,16 @@ fn c_header() -> String {
          \t__u64 last_latency_ns, last_latency_jiffies;\n};\n\nstruct rwq_stats {\n\tstruct rwq_item_stats",
     );
     h.push_str(&format!(" {};\n}};\n", ITEM_NAMES.join(", ")));
+    // The items as indices into the counters, in the same order.
+    let items: Vec<String> = ITEM_NAMES
+        .iter()
+        .map(|n| format!("RWQ_ITEM_{}", n.to_uppercase()))
+        .collect();
+    let _ = writeln!(
+        h,
+        "\nenum rwq_item {{ {}, RWQ_NR_ITEMS }};",
+        items.join(", ")
+    );
     let _ = writeln!(
         h,
         "\n_Static_assert(sizeof(struct rwq_stats) == {}, \"layout of struct Stats\");\n#endif",
