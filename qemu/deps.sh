@@ -27,6 +27,7 @@ declare -A NEED=(
 	[/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev
 	[/usr/bin/python3]=python3
 	[/usr/bin/shellcheck]=shellcheck
+	[/usr/bin/flock]=util-linux
 )
 
 missing=()

@@ -71,6 +71,10 @@ pkg=linux-source-$series
 [ -f "$ROOT/qemu/series/$series.config" ] || die "kernel series $series is not supported: the module needs the Rust workqueue and misc-device API of $(supported_series | sort -V | head -n 1) or later (6.12, Debian's stable kernel, has no DelayedWork); supported: $(supported_series | tr '\n' ' ')(qemu/series/)"
 
 ensure_suite
+# One fetch per series at a time (the flavours of a series share its source).
+mkdir -p "$srcroot"
+exec 9>"$srcroot/.$series.lock"
+flock 9 || die "cannot lock $srcroot/.$series.lock"
 version=$(candidate "$series")
 if [ -z "$version" ]; then
 	# Lists may be stale (backports rotate): refresh once before giving up.

@@ -18,6 +18,12 @@ flavor=${2:-${FLAVOR:-base}}
 fcfg=$ROOT/qemu/flavors/$flavor.config
 [ -f "$fcfg" ] || die "unknown kernel flavour '$flavor' (flavours: $(flavors | tr '\n' ' '))"
 
+# One prepare per kernel at a time (make check runs the harness self-test beside lint, and both
+# prepare the same kernel): a second waits for the first, then finds everything up to date.
+mkdir -p "$OUT"
+exec 9>"$OUT/.prepare-$series-$flavor.lock"
+flock 9 || die "cannot lock $OUT/.prepare-$series-$flavor.lock"
+
 t0=$(now)
 bash "$ROOT/qemu/deps.sh"
 phase_done "deps" "$t0"
