@@ -23,6 +23,6 @@ J KICK && J KICK || fail "KICK failed"
 [ "$(count '^kick: (already )?queued ')" = 2 ] || fail "expected two kick submission lines"
 queued=$(count '^kick: queued ')
 ran_all() { [ "$(count '^worker ran ')" -ge "$queued" ]; }
-wait_until 2 ran_all || true
+wait_until 10 ran_all || true
 [ "$(count '^worker ran ')" = "$queued" ] || fail "worker ran $(count '^worker ran ') times for $queued accepted kicks"
 echo "KICK_DELAYED x2: 1 queued, 1 already queued ($pending cancelled at unload); KICK x2: $queued accepted, $((2 - queued)) coalesced"

@@ -8,7 +8,7 @@ log_reset
 i=0
 while [ $i -lt 20 ]; do J KICK; J KICK_QUICK; i=$((i + 1)); done
 drained() { [ "$(stat_of kick ran)" = "$(stat_of kick queued)" ] && [ "$(stat_of quick ran)" = "$(stat_of quick queued)" ]; }
-wait_until 2 drained || true
+wait_until 10 drained || true
 for item in kick quick; do
 	s=$(stat_of $item submitted) q=$(stat_of $item queued) d=$(stat_of $item dropped) r=$(stat_of $item ran)
 	[ "$s" = 20 ] || fail "$item submitted=$s, expected 20"

@@ -22,11 +22,11 @@ refs_are 0 || fail "reference count $(refs) after three ioctl tool runs, expecte
 # shellcheck disable=SC2217 # the redirect is the point: sleep holds the device open
 sleep 600 <"$DEV" &
 holder=$!
-wait_until 2 refs_are 1 || fail "reference count $(refs) while pid $holder holds the device, expected 1"
+wait_until 10 refs_are 1 || fail "reference count $(refs) while pid $holder holds the device, expected 1"
 if rmmod rust_workq 2>/dev/null; then fail "rmmod succeeded while pid $holder held the device open"; fi
 kill -9 $holder
 wait $holder 2>/dev/null || true
-wait_until 2 refs_are 0 || fail "reference count $(refs) after killing pid $holder, expected 0"
+wait_until 10 refs_are 0 || fail "reference count $(refs) after killing pid $holder, expected 0"
 rmmod rust_workq || fail "rmmod failed with no file open (reference count leaked?)"
 insmod "$MOD" || fail "insmod failed"
 echo "references: 1 per open file, 0 after close and after kill -9 of a holder; rmmod refused while open, fine after"

@@ -22,7 +22,7 @@ workq-stress enomem --calls 50 || fail "SPAWN under fault injection misbehaved"
 echo 0 >$fs/probability
 for v in 1 2 3; do J SPAWN -v $v || fail "SPAWN failed with injection off"; done
 three_ran() { [ "$(stat_of spawn ran)" = 3 ]; }
-wait_until 2 three_ran || true
+wait_until 10 three_ran || true
 s=$(stat_of spawn submitted) q=$(stat_of spawn queued) d=$(stat_of spawn dropped) r=$(stat_of spawn ran)
 echo "spawn: submitted=$s queued=$q dropped=$d ran=$r"
 [ "$d" = 50 ] && [ "$q" = 3 ] && [ "$r" = 3 ] && [ "$s" = 53 ] || fail "counters do not match 50 ENOMEM + 3 successes"

@@ -6,6 +6,6 @@
 insmod /lib/modules/c_workq.ko || fail "insmod c_workq failed"
 ioctl /dev/mydevice_c -t J -n 11 -d write -s 4 -v 42 || fail "C twin: KICK_WITH_VALUE failed"
 c_received() { dmesg | grep -q 'c_workq: worker received: 42 \[on kworker/'; }
-wait_until 2 c_received || fail "C twin did not log 'worker received: 42'"
+wait_until 10 c_received || fail "C twin did not log 'worker received: 42'"
 workq-stress bench --calls 200 || fail "bench failed"
 rmmod c_workq || fail "rmmod c_workq failed"
