@@ -62,7 +62,7 @@ config_fragments() {
 }
 
 # The series to use when none is named: KERNEL_SERIES, else the newest supported series the
-# mirror offers (said on stderr, once per process).
+# mirror offers (said on stderr).
 default_series() {
 	if [ -n "${KERNEL_SERIES:-}" ]; then
 		echo "$KERNEL_SERIES"
@@ -71,7 +71,6 @@ default_series() {
 	local s
 	s=$(bash "$ROOT/qemu/fetch-source.sh" --default) || return 1
 	note "kernel series $s: the newest supported series the mirror offers (KERNEL_SERIES=... picks another)"
-	KERNEL_SERIES=$s
 	echo "$s"
 }
 

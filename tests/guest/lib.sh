@@ -22,18 +22,19 @@ skip() {
 	exit 4
 }
 
-# The module's log lines as "TIMESTAMP MESSAGE": the "rust_workq: " prefix and the printing
-# task that CONFIG_PRINTK_CALLER adds after the timestamp ("[   T36]") removed.
-rlog() {
-	dmesg | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\]\(\[ *[TC][0-9]*\]\)\{0,1\} rust_workq: /\1 /p'
-}
-
-# Module lines whose MESSAGE matches the ERE $1 (anchor it with ^ and $).
+# The module's log lines whose MESSAGE matches the ERE $1 (anchor it with ^ and $), as
+# "TIMESTAMP MESSAGE": the "rust_workq: " prefix and the printing task that CONFIG_PRINTK_CALLER
+# adds after the timestamp ("[   T36]") removed.
 lines() {
 	dmesg | P="$1" awk '
 	sub(/^\[ */, "") && sub(/\](\[ *[TC][0-9]+\])? rust_workq: /, " ") {
 		m = $0; sub(/^[^ ]* /, "", m); if (m ~ ENVIRON["P"]) print
 	}'
+}
+
+# All of the module's log lines, as "TIMESTAMP MESSAGE".
+rlog() {
+	lines ''
 }
 
 count() {

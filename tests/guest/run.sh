@@ -2,23 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # The guest test runner: runs the given test scripts in order and prints KTAP.
 #
-# Usage: run.sh [--scale N] [--flavor F] [--first N --plan N] TEST.sh...
+# Usage: run.sh [--flavor F] [--first N --plan N] TEST.sh=LIMIT...
 #
 # Every test starts from the same known state: the module freshly loaded (no work pending from
 # an earlier test, counters at zero), /dev/mydevice present, the kernel log cleared, no process
 # left over from an earlier test, fault injection off. Whatever a test leaves behind that it
 # should not (a process, the module unloaded, fault injection on) is reported in its
-# diagnostics. A test's time limit is its
-# "#@ limit=SECONDS" line (for the base kernel; "#@ limit_FLAVOR=" overrides it) times --scale.
-# After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
+# diagnostics. Each test comes with its time limit in seconds, which the host computes
+# (tests/host/suite.sh) from the test's "#@ limit=" line and the flavour. After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
 # test. --first numbers the first result (the host continues a stream after a crashed guest);
 # --plan is printed when the stream starts at 1. Ends with the sentinel line the host requires,
 # or, when the known state cannot be restored, with a request for a fresh guest.
 . /tests/ktap.sh
-scale=1 flavor=base first=1 plan=
+. /tests/splats.sh
+flavor=base first=1 plan=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--scale) scale=$2; shift 2 ;;
 	--flavor) flavor=$2; shift 2 ;;
 	--first) first=$2; shift 2 ;;
 	--plan) plan=$2; shift 2 ;;
@@ -79,11 +78,9 @@ restore_state() {
 	[ -c $DEV ] || echo "$DEV is missing"
 }
 
-splats() {
-	sed 's/^\[ *[0-9]*\.[0-9]*\]\(\[ *[TC][0-9]*\]\)\{0,1\} //' "$1" | grep -E -f /tests/splat-patterns
-}
-
-for t in "$@"; do
+for arg in "$@"; do
+	t=${arg%=*}
+	limit=${arg##*=}
 	name=${t##*/}
 	name=${name%.sh}
 	name=${name#[0-9][0-9]-}
@@ -92,11 +89,7 @@ for t in "$@"; do
 		ktap_result fail "$name"
 		continue
 	fi
-	limit=$(sed -n "s/^#@ limit_$flavor=//p" "$t" | head -n 1)
-	[ -n "$limit" ] || limit=$(($(sed -n 's/^#@ limit=//p' "$t" | head -n 1) * scale))
-	[ "$limit" -gt 0 ] 2>/dev/null || limit=$((60 * scale))
-	# A soak test runs for SOAK_SECONDS on top of its own work.
-	grep -q '^#@ soak$' "$t" && limit=$((limit + 3 * ${SOAK_SECONDS:-10}))
+	[ "$limit" -gt 0 ] 2>/dev/null || limit=60
 	start=$(cut -d' ' -f1 /proc/uptime)
 	timeout "$limit" sh -e "$t" >/tmp/test.out 2>&1
 	rc=$?
@@ -110,7 +103,7 @@ for t in "$@"; do
 		ktap_diag "runner: after $name, put back for the next test:"
 		sed 's/^/  /' /tmp/restored.out | ktap_diag
 	fi
-	if splats /tmp/dmesg-test.log >/tmp/splat.out; then
+	if splats /tests/splat-patterns /tmp/dmesg-test.log >/tmp/splat.out; then
 		ktap_diag "kernel log splat during $name:"
 		head -n 20 /tmp/splat.out | ktap_diag
 		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-test.log | head -n 40 | ktap_diag

@@ -32,6 +32,26 @@ pub const fn _IOC(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
         | ((size as u32) << IOC_SIZESHIFT)
 }
 
+/// `_IOC_DIR(cmd)`: the direction bits of an ioctl number.
+pub const fn _IOC_DIR(cmd: u32) -> u32 {
+    cmd >> IOC_DIRSHIFT
+}
+
+/// `_IOC_TYPE(cmd)`: the type ("magic") byte of an ioctl number.
+pub const fn _IOC_TYPE(cmd: u32) -> u32 {
+    (cmd >> IOC_TYPESHIFT) & ((1 << IOC_TYPEBITS) - 1)
+}
+
+/// `_IOC_NR(cmd)`: the command number within its type.
+pub const fn _IOC_NR(cmd: u32) -> u32 {
+    (cmd >> IOC_NRSHIFT) & ((1 << IOC_NRBITS) - 1)
+}
+
+/// `_IOC_SIZE(cmd)`: the argument size an ioctl number carries.
+pub const fn _IOC_SIZE(cmd: u32) -> u32 {
+    (cmd >> IOC_SIZESHIFT) & IOC_SIZE_MAX
+}
+
 /// `_IO(type, nr)`: a command without argument.
 pub const fn _IO(ty: u32, nr: u32) -> u32 {
     _IOC(IOC_NONE, ty, nr, 0)
@@ -91,6 +111,15 @@ mod tests {
         assert_eq!(SPAWN, 0x4004_4a10);
         assert_eq!(GET_STATS, 0x8150_4a11);
         assert_eq!(KICK_DELAYED_MS, 0x4004_4a12);
+    }
+
+    #[test]
+    fn decodes_like_the_kernel() {
+        let cmd = GET_STATS;
+        assert_eq!(_IOC_DIR(cmd), IOC_READ);
+        assert_eq!(_IOC_TYPE(cmd), u32::from(b'J'));
+        assert_eq!(_IOC_NR(cmd), 17);
+        assert_eq!(_IOC_SIZE(cmd) as usize, core::mem::size_of::<Stats>());
     }
 
     #[test]

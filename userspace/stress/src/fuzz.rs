@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 
 use rust_workq_abi::{
+    _IOC_TYPE, //
     COMMANDS,
-    MAGIC, //
+    MAGIC,
 };
 
 use crate::{
     dev,
-    rng::Rng, //
-    Budget,
+    rng::Rng,
+    Budget, //
 };
 
 /// The errnos the module documents; anything else fails the run.
@@ -98,7 +99,7 @@ fn command(rng: &mut Rng) -> u32 {
         3 => (real & !0xff) | rng.below(256) as u32,
         _ => real,
     };
-    if VFS_TYPES.contains(&((cmd >> 8) & 0xff)) {
+    if VFS_TYPES.contains(&_IOC_TYPE(cmd)) {
         (cmd & !0xff00) | (MAGIC << 8)
     } else {
         cmd
