@@ -6,10 +6,10 @@ SHELL := /bin/bash
 # The command for `make run CMD=...`, exactly as typed: $(value) keeps make from expanding $x,
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
-export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS
+export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE
 BENCH_CALLS ?= 10000
 
-.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean
+.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean skels grade
 
 help: ## this list
 	@echo "targets:"
@@ -24,12 +24,23 @@ help: ## this list
 #: CHECK_KERNELS="7.3/base ..."  the kernels make check covers (default: all, see README)
 #: SOAK_SECONDS=N         how long the soak scenarios run (make soak; make check uses the flavour's)
 #: ACCEL=kvm              boot with KVM instead of TCG (only where KVM really works)
+#: TODO=N                 make skels: exercises 1..N-1 come solved (default 1: none); FORCE=1 overwrites skels/
+#: MODULE=DIR             make grade, make run: that module directory instead of the reference (e.g. skels)
+#: EXERCISE=N             make grade: only exercise N's checks (0-10, robustness)
+#: EXTRA_TESTS=DIR        make grade: an instructor's own checks (DIR/*.sh), hidden in the JSON
+#: DEBUG=1                make grade: on the debug kernel (KASAN, lockdep, kmemleak)
 
 demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
 
 check: ## lint, host tests, harness self-test, the guest suite on every kernel (what CI runs)
 	@bash tests/host/check.sh $(CHECK_KERNELS)
+
+skels: ## write the lab's starter to skels/, generated from the solution (TODO=N, FORCE=1)
+	@bash grade/skels.sh skels
+
+grade: ## grade MODULE=DIR (default: the reference) with points; build/grade/results.json
+	@bash grade/grade.sh
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
 	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}

@@ -6,13 +6,14 @@
 # or outlives --timeout is a failure with the console's tail, never a hang.
 #
 # Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
-#                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."]
-# --extra adds files to the guest's /extra/ (tests that are not part of the initramfs).
+#                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."] [--module KO]
+# --extra adds files to the guest's /extra/ (tests that are not part of the initramfs); --module
+# replaces the initramfs's rust_workq.ko (make run MODULE=DIR).
 # ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra=''
+kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra='' module=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--tsc) tsc=1; shift ;;
 	--extra) extra=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 done
@@ -52,16 +54,15 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -disp
 	-no-reboot -monitor none)
 
 note "qemu: ${qemu[*]} -append '$kargs'"
-if [ "$interactive" = 1 ]; then
-	exec "${qemu[@]}" -initrd "$initrd" -serial mon:stdio -append "$kargs"
-fi
 
-# Append the command as a second cpio archive: the kernel unpacks concatenated archives.
+# Append the command, the extra files and the module as a second cpio archive: the kernel unpacks
+# concatenated archives, a later file replacing an earlier one.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%s\n' "$cmd" >"$work/run-cmd"
 {
-	printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd"
+	[ "$interactive" = 1 ] || printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd"
+	[ -z "$module" ] || printf 'file /lib/modules/rust_workq.ko %s 644 0 0\n' "$module"
 	if [ -n "$extra" ]; then
 		echo "dir /extra 755 0 0"
 		for f in $extra; do printf 'file /extra/%s %s 755 0 0\n' "$(basename "$f")" "$f"; done
@@ -69,6 +70,10 @@ printf '%s\n' "$cmd" >"$work/run-cmd"
 } >"$work/list"
 "$kdir/usr/gen_init_cpio" "$work/list" | gzip -1 >"$work/cmd.cpio.gz"
 cat "$initrd" "$work/cmd.cpio.gz" >"$work/initrd"
+if [ "$interactive" = 1 ]; then
+	"${qemu[@]}" -initrd "$work/initrd" -serial mon:stdio -append "$kargs"
+	exit
+fi
 
 console=$logdir/console.log
 out=$logdir/out.log

@@ -30,6 +30,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns" "$ROOT/tests/splats.sh" "$ROOT/tests/ktap.sh"; do
 		echo "file /tests/$(basename "$f") $f 755 0 0"
 	done
+	echo "file /tests/grade-lib.sh $ROOT/grade/lib.sh 644 0 0"
 	echo "file /demo/lab.sh $ROOT/demo/lab.sh 755 0 0"
 	echo "file /demo/bench.sh $ROOT/bench/guest.sh 755 0 0"
 	printf 'file /etc/%s %s 644 0 0\n' passwd "$ROOT/qemu/etc/passwd" group "$ROOT/qemu/etc/group" \

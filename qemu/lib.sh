@@ -29,6 +29,16 @@ kmake_vars() {
 		"BINDGEN=$BINDGEN_ROOT/bin/bindgen"
 }
 
+# build_module SRC_DIR OUT_DIR KDIR: builds the module whose Kbuild is in SRC_DIR against the
+# kernel tree KDIR, objects in OUT_DIR (the source directory stays clean); the compiler's output
+# goes to OUT_DIR/build.log. Fails with the build.
+build_module() {
+	local kv
+	mkdir -p "$2"
+	mapfile -t kv < <(kmake_vars)
+	make -C "$3" M="$1" MO="$2" "${kv[@]}" modules >"$2/build.log" 2>&1
+}
+
 # The kernel series the module supports: one file each in qemu/series/, newest first.
 supported_series() {
 	local f

@@ -47,11 +47,10 @@ if [ "$only" = kernel-only ]; then
 fi
 
 out=$OUT/$series-$flavor
-mkdir -p "$out/module"
 mapfile -t kvars < <(kmake_vars)
 t0=$(now)
 log=$out/module/build.log
-make -C "$kdir" M="$ROOT" MO="$out/module" "${kvars[@]}" modules >"$log" 2>&1 || {
+build_module "$ROOT" "$out/module" "$kdir" || {
 	cat "$log" >&2
 	case $(cat "$log") in
 	*"incompatible version of rustc"* | *"E0514"*)

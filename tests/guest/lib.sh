@@ -7,7 +7,8 @@
 
 . /etc/profile
 DEV=/dev/mydevice
-MOD=/lib/modules/rust_workq.ko
+# The module under test (the runner exports it; the reference by default).
+MOD=${MOD:-/lib/modules/rust_workq.ko}
 # How long the slow item sleeps: SLOW_SLEEP_MS in ioctl_abi.rs.
 # shellcheck disable=SC2034 # for the tests that source this file
 SLOW_MS=200

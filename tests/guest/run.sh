@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # The guest test runner: runs the given test scripts in order and prints KTAP.
 #
-# Usage: run.sh [--flavor F] [--first N --plan N] TEST.sh=LIMIT...
+# Usage: run.sh [--flavor F] [--first N --plan N] TEST.sh=LIMIT[@MODULE.ko]...
 #
-# Every test starts from the same known state: the module freshly loaded (no work pending from
+# Every test starts from the same known state: its module freshly loaded (no work pending from
 # an earlier test, counters at zero), /dev/mydevice present, the kernel log cleared, no process
 # left over from an earlier test, fault injection off. Whatever a test leaves behind that it
 # should not (a process, the module unloaded, fault injection on) is reported in its
-# diagnostics. Each test comes with its time limit in seconds, which the host computes
-# (tests/host/suite.sh) from the test's "#@ limit=" line and the flavour. After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
+# diagnostics, and the module is unloaded after each test (so that a module that cannot unload
+# fails the test that used it). Each test comes with its time limit in seconds, which the host
+# computes (tests/host/suite.sh) from the test's "#@ limit=" line and the flavour, and
+# optionally the module it tests (default /lib/modules/rust_workq.ko; the grader tests others):
+# the test's name then ends in "@MODULE" (without ".ko"). After each test the kernel log is scanned for splats (tests/splat-patterns): a splat fails the
 # test. --first numbers the first result (the host continues a stream after a crashed guest);
 # --plan is printed when the stream starts at 1. Ends with the sentinel line the host requires,
 # or, when the known state cannot be restored, with a request for a fresh guest.
@@ -24,10 +27,10 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-MOD=/lib/modules/rust_workq.ko
+DEFAULT_MOD=/lib/modules/rust_workq.ko
 DEV=/dev/mydevice
 FLAVOR=$flavor
-export FLAVOR SOAK_SECONDS
+export FLAVOR SOAK_SECONDS MOD
 if [ "$first" = 1 ]; then
 	ktap_header
 	ktap_plan "${plan:-$#}"
@@ -53,7 +56,8 @@ user_procs() {
 }
 user_procs >/tmp/procs.base
 
-# Puts the known state back; prints one line per thing a test should not have left behind.
+# Puts the known state back after a test and unloads the module; prints one line per thing the
+# test should not have left behind.
 restore_state() {
 	user_procs >/tmp/procs.now
 	while read -r pid comm; do
@@ -70,43 +74,61 @@ restore_state() {
 		echo "fault injection was left on: turned off"
 	fi
 	if ! grep -q '^rust_workq ' /proc/modules; then
-		echo "module was not loaded: loaded it again"
+		echo "module was not loaded: the next test loads it again"
 	elif ! rmmod rust_workq; then
 		echo "rmmod rust_workq failed (still in use?)"
 	fi
-	insmod $MOD || echo "insmod $MOD failed"
-	[ -c $DEV ] || echo "$DEV is missing"
+}
+
+# Loads the module a test uses, freshly; fails with what went wrong.
+load_module() {
+	if grep -q '^rust_workq ' /proc/modules && ! rmmod rust_workq; then
+		echo "rmmod rust_workq failed before the test (still in use?)"
+		return 1
+	fi
+	insmod "$1" || { echo "insmod $1 failed"; return 1; }
+	[ -c $DEV ] || { echo "$DEV is missing after insmod $1"; return 1; }
 }
 
 for arg in "$@"; do
-	t=${arg%=*}
-	limit=${arg##*=}
+	t=${arg%%=*}
+	limit=${arg#*=}
+	MOD=$DEFAULT_MOD
+	case $limit in *@*) MOD=${limit#*@} limit=${limit%%@*} ;; esac
 	name=${t##*/}
 	name=${name%.sh}
 	name=${name#[0-9][0-9]-}
+	[ "$MOD" = "$DEFAULT_MOD" ] || { m=${MOD##*/}; name=$name@${m%.ko}; }
 	if [ ! -f "$t" ]; then
 		ktap_diag "no such test: $t"
 		ktap_result fail "$name"
 		continue
 	fi
 	[ "$limit" -gt 0 ] 2>/dev/null || limit=60
+	# The test starts with the log its module's loading wrote set aside (but scanned below).
+	rc=1
+	load_module "$MOD" >/tmp/test.out 2>&1 && loaded=1 || loaded=0
+	dmesg -c >/tmp/dmesg-load.log
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout "$limit" sh -e "$t" >/tmp/test.out 2>&1
-	rc=$?
+	if [ "$loaded" = 1 ]; then
+		timeout "$limit" sh -e "$t" >>/tmp/test.out 2>&1
+		rc=$?
+	fi
 	end=$(cut -d' ' -f1 /proc/uptime)
 	dmesg -c >/tmp/dmesg-test.log
 	restore_state >/tmp/restored.out 2>&1
 	dmesg -c >>/tmp/dmesg-test.log
-	cat /tmp/dmesg-test.log >>/tmp/dmesg-all.log
+	cat /tmp/dmesg-load.log /tmp/dmesg-test.log >/tmp/dmesg-scan.log
+	cat /tmp/dmesg-scan.log >>/tmp/dmesg-all.log
 	ktap_diag </tmp/test.out
 	if [ -s /tmp/restored.out ]; then
 		ktap_diag "runner: after $name, put back for the next test:"
 		sed 's/^/  /' /tmp/restored.out | ktap_diag
 	fi
-	if splats /tests/splat-patterns /tmp/dmesg-test.log >/tmp/splat.out; then
+	if splats /tests/splat-patterns /tmp/dmesg-scan.log >/tmp/splat.out; then
 		ktap_diag "kernel log splat during $name:"
 		head -n 20 /tmp/splat.out | ktap_diag
-		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-test.log | head -n 40 | ktap_diag
+		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-scan.log | head -n 40 | ktap_diag
 		rc=1
 	fi
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')

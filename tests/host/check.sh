@@ -115,7 +115,7 @@ for k in "${kernels[@]}"; do
 	rc=${PIPESTATUS[0]}
 	count_leaves "$log/suite"
 	grep -qE '^    (not )?ok ' "$log/suite" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	s=$OUT/${k%/*}-${k#*/}/summary
+	s=$OUT/${k%/*}-${k#*/}/log/summary
 	if [ -f "$s" ]; then
 		figures+=("$k: $(sed -n 's/^figures=//p' "$s")")
 		figures+=("$k: closest to its time limit: $(sed -n 's/^closest=//p' "$s")")

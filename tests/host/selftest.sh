@@ -19,7 +19,7 @@ expect() { # expect NAME PATTERN WHAT
 ktap_header
 ktap_plan 8
 expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
-expect unload_and_fail '^#   module was not loaded: loaded it again$' "the runner reloads the module it left unloaded"
+expect unload_and_fail '^#   module was not loaded: the next test loads it again$' "the runner reports the module it left unloaded"
 expect state_is_known '^ok 2 state_is_known$' "the next test starts from the known state"
 expect crash '^not ok 3 crash$' "a test that crashes the guest fails"
 expect crash '^# crash crashed the guest' "the host names the test that crashed, with the console's tail"

@@ -6,15 +6,22 @@
 # the guest cannot fake (every planned test reported, a clean kernel console) and writes a summary
 # for check.sh (pass, fail, skip, crashed tests, figures, the test closest to its time limit).
 #
-# Usage: suite.sh SERIES FLAVOR [TEST...]
+# Usage: suite.sh [--log DIR] SERIES FLAVOR [TEST[@MODULE.ko]...]
 #   SERIES: 7.3, ... or --default, as prepare.sh takes it. TEST: a name such as e1_kick, or a path
-#   to a script; default: every tests/guest/[0-9]*.sh. SOAK_SECONDS overrides the flavour's soak
-#   budget.
+#   to a script; default: every tests/guest/[0-9]*.sh. @MODULE.ko: the test runs against that
+#   module (a host path; the grader's) instead of the reference, and its name ends in @MODULE.
+#   --log DIR: where the logs and the summary go (default build/SERIES-FLAVOR/log).
+#   SOAK_SECONDS overrides the flavour's soak budget.
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
 . "$ROOT/tests/ktap.sh"
 . "$ROOT/tests/splats.sh"
 
+logroot=
+if [ "${1:-}" = --log ]; then
+	logroot=$2
+	shift 2
+fi
 load_kernel "${1:?usage: suite.sh SERIES FLAVOR [TEST...]}" "${2:?usage: suite.sh SERIES FLAVOR [TEST...]}" ||
 	die "cannot prepare the $1/$2 kernel (see above)"
 shift 2
@@ -22,11 +29,18 @@ flavor=$K_FLAVOR
 soak=${SOAK_SECONDS:-$K_SOAK}
 
 # The tests, as paths on the host; in the guest they are /tests/NAME.
-tests=()
+tests=() modules=()
 if [ $# -eq 0 ]; then
 	tests=("$ROOT"/tests/guest/[0-9]*.sh)
 else
-	for t in "$@"; do
+	for spec in "$@"; do
+		t=${spec%%@*}
+		m=
+		if [ "$t" != "$spec" ]; then
+			m=$(cd "$(dirname "${spec#*@}")" && pwd)/$(basename "${spec#*@}")
+			[ -f "$m" ] || die "no module file ${spec#*@}"
+		fi
+		modules+=("$m")
 		if [ -f "$t" ]; then
 			tests+=("$(cd "$(dirname "$t")" && pwd)/$(basename "$t")")
 		else
@@ -38,10 +52,13 @@ else
 fi
 total=${#tests[@]}
 names=()
-for t in "${tests[@]}"; do
-	n=${t##*/}
+for i in "${!tests[@]}"; do
+	n=${tests[$i]##*/}
 	n=${n%.sh}
-	names+=("${n#[0-9][0-9]-}")
+	n=${n#[0-9][0-9]-}
+	mod=${modules[$i]:-}
+	[ -z "$mod" ] || { mod=${mod##*/}; n=$n@${mod%.ko}; }
+	names+=("$n")
 done
 
 # Tests outside tests/guest/ (the harness self-tests) travel in the command's own cpio.
@@ -49,9 +66,13 @@ guest_path() {
 	case $1 in "$ROOT"/tests/guest/*) echo "/tests/${1##*/}" ;; *) echo "/extra/${1##*/}" ;; esac
 }
 extra=()
-for t in "${tests[@]}"; do
-	case $t in "$ROOT"/tests/guest/*) ;; *) extra+=("$t") ;; esac
+for t in "${tests[@]}" "${modules[@]}"; do
+	case $t in "$ROOT"/tests/guest/* | '') ;; *) extra+=("$t") ;; esac
 done
+# Every file travels by its name: two of them must not share one.
+dup=$(printf '%s\n' "${extra[@]}" | sort -u | sed 's|.*/||' | sort | uniq -d | head -n 1)
+[ -z "$dup" ] || die "two different files named $dup: rename one"
+[ ${#extra[@]} = 0 ] || mapfile -t extra < <(printf '%s\n' "${extra[@]}" | sort -u)
 
 # A test's time limit: its "#@ limit_FLAVOR=" line, else its "#@ limit=" (for base) times the
 # flavour's scale; a soak test gets three times the soak budget on top.
@@ -64,10 +85,10 @@ limit_of() {
 	echo "$l"
 }
 
-logroot=$K_OUT/log
+logroot=${logroot:-$K_OUT/log}
 rm -rf "$logroot"
 mkdir -p "$logroot"
-summary=$K_OUT/summary
+summary=$logroot/summary
 first=1 boot=0 crashed=()
 ktap_diag "guest suite on $K_NAME ($K_VERSION, $K_DIR)"
 while [ "$first" -le "$total" ]; do
@@ -80,6 +101,7 @@ while [ "$first" -le "$total" ]; do
 	for ((i = first - 1; i < total; i++)); do
 		limit=$(limit_of "${tests[$i]}")
 		cmd+=" $(guest_path "${tests[$i]}")=$limit"
+		[ -z "${modules[$i]:-}" ] || cmd+="@/extra/${modules[$i]##*/}"
 		budget=$((budget + limit + 5))
 	done
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \

@@ -11,6 +11,11 @@
 //! ioctl --sh-env                     # each command's tool arguments, for shell scripts
 //! ```
 //!
+//! `--repeat N` issues the same ioctl N times from this one process, on one open file, and stops
+//! at the first failure (a burst that a shell loop of separate processes could not make).
+//! `--hog-cpu0` first moves the tool to CPU 0 at real-time priority (`SCHED_FIFO` 50), so that
+//! no ordinary task there, such as the kworker that runs an item of a per-CPU workqueue queued
+//! from CPU 0, runs until the tool exits: the grader uses it to find a work item still pending.
 //! `--arg ADDR` passes ADDR as the raw argument instead of a pointer to a buffer (to test a
 //! driver's `EFAULT` handling). On failure it prints the errno's name and message and exits 1;
 //! a usage error exits 2.
@@ -35,6 +40,7 @@ use rust_workq_abi::{
 
 const USAGE: &str =
     "usage: ioctl DEVICE -t TYPE -n NR -d none|read|write|rw [-s SIZE] [-v VALUE] [--arg ADDR]
+                    [--repeat N] [--hog-cpu0]
        ioctl DEVICE --stats
        ioctl --list | --c-header | --sh-env";
 
@@ -57,6 +63,10 @@ struct Raw {
     value: u64,
     /// A raw argument to pass instead of a buffer's address.
     arg: Option<usize>,
+    /// How many times to issue it.
+    repeat: u64,
+    /// Run on CPU 0 at real-time priority first.
+    hog_cpu0: bool,
 }
 
 fn parse_number(s: &str) -> Option<u64> {
@@ -71,6 +81,8 @@ fn parse(args: &[String]) -> Result<Request, String> {
     let mut device = None;
     let (mut ty, mut nr, mut dir, mut size, mut value, mut arg) =
         (None, None, None, None, None, None);
+    let mut repeat = 1;
+    let mut hog_cpu0 = false;
     let mut stats = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -101,6 +113,12 @@ fn parse(args: &[String]) -> Result<Request, String> {
             "-s" => size = Some(parse_number(&val("-s")?).ok_or("bad -s: a number")?),
             "-v" => value = Some(parse_number(&val("-v")?).ok_or("bad -v: a number")?),
             "--arg" => arg = Some(parse_number(&val("--arg")?).ok_or("bad --arg: a number")?),
+            "--hog-cpu0" => hog_cpu0 = true,
+            "--repeat" => {
+                repeat = parse_number(&val("--repeat")?)
+                    .filter(|&n| n > 0)
+                    .ok_or("bad --repeat: a number above 0")?
+            }
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if device.is_none() => device = Some(s.to_string()),
             s => return Err(format!("unexpected argument '{s}'")),
@@ -142,6 +160,8 @@ fn parse(args: &[String]) -> Result<Request, String> {
         size,
         value: value.unwrap_or(0),
         arg: arg.map(|a| a as usize),
+        repeat,
+        hog_cpu0,
     }))
 }
 
@@ -257,6 +277,18 @@ fn describe(err: &std::io::Error) -> String {
 
 /// Issues `cmd` on `device` with `buf` (or the raw `arg`); returns the ioctl's result.
 fn issue(device: &str, cmd: u32, buf: &mut [u8], arg: Option<usize>) -> Result<i32, String> {
+    issue_n(device, cmd, buf, arg, 1)
+}
+
+/// Issues `cmd` `times` times on one open file, stopping at the first failure; returns the last
+/// result.
+fn issue_n(
+    device: &str,
+    cmd: u32,
+    buf: &mut [u8],
+    arg: Option<usize>,
+    times: u64,
+) -> Result<i32, String> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -267,18 +299,46 @@ fn issue(device: &str, cmd: u32, buf: &mut [u8], arg: Option<usize>) -> Result<i
     } else {
         buf.as_mut_ptr() as usize
     });
-    // SAFETY: `file` is open; `arg` is either the address of `buf`, which is valid for
-    // `buf.len()` bytes (the size encoded in `cmd`), or a raw value the user asked for, which
-    // the kernel checks before it touches it.
-    let ret = unsafe { libc::ioctl(file.as_raw_fd(), cmd as libc::c_ulong, arg) };
-    if ret < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(format!(
-            "ioctl {device} 0x{cmd:08x} failed: {}",
-            describe(&e)
-        ));
+    let mut ret = 0;
+    for done in 0..times {
+        // SAFETY: `file` is open; `arg` is either the address of `buf`, which is valid for
+        // `buf.len()` bytes (the size encoded in `cmd`), or a raw value the user asked for, which
+        // the kernel checks before it touches it.
+        ret = unsafe { libc::ioctl(file.as_raw_fd(), cmd as libc::c_ulong, arg) };
+        if ret < 0 {
+            let e = std::io::Error::last_os_error();
+            let after = if times > 1 {
+                format!(" (after {done} of {times})")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "ioctl {device} 0x{cmd:08x} failed{after}: {}",
+                describe(&e)
+            ));
+        }
     }
     Ok(ret)
+}
+
+/// Moves this process to CPU 0 at `SCHED_FIFO` priority 50.
+fn hog_cpu0() -> Result<(), String> {
+    // SAFETY: `cpu_set_t` is a plain bit set, for which all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
+    // SAFETY: CPU 0 is within the set's bounds.
+    unsafe { libc::CPU_SET(0, &mut set) };
+    // SAFETY: `set` is a valid, initialised set of the size passed; pid 0 is this process.
+    if unsafe { libc::sched_setaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(format!("cannot move to CPU 0: {}", describe(&e)));
+    }
+    let param = libc::sched_param { sched_priority: 50 };
+    // SAFETY: `param` is a valid `sched_param`; pid 0 is this process.
+    if unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(format!("cannot switch to SCHED_FIFO: {}", describe(&e)));
+    }
+    Ok(())
 }
 
 fn run(req: Request) -> Result<(), String> {
@@ -305,7 +365,10 @@ fn run(req: Request) -> Result<(), String> {
             let mut buf = vec![0u8; r.size];
             let n = r.size.min(8);
             buf[..n].copy_from_slice(&r.value.to_le_bytes()[..n]);
-            let ret = issue(&r.device, r.cmd, &mut buf, r.arg)?;
+            if r.hog_cpu0 {
+                hog_cpu0()?;
+            }
+            let ret = issue_n(&r.device, r.cmd, &mut buf, r.arg, r.repeat)?;
             if r.dir & IOC_READ != 0 && r.arg.is_none() {
                 let hex: Vec<String> = buf.iter().map(|b| format!("{b:02x}")).collect();
                 println!("read {} bytes: {}", buf.len(), hex.join(" "));
@@ -378,6 +441,9 @@ mod tests {
             GET_STATS
         );
         assert_eq!(raw("/dev/x -t 0x4a -n 0xa -d none").cmd, KICK);
+        assert_eq!(raw("/dev/x -t J -n 10 -d none").repeat, 1);
+        assert!(raw("/dev/x -t J -n 10 -d none --hog-cpu0").hog_cpu0);
+        assert_eq!(raw("/dev/x -t J -n 10 -d none --repeat 50").repeat, 50);
     }
 
     #[test]
@@ -396,6 +462,8 @@ mod tests {
             "/dev/mydevice -t J -n 11 -d write -s 20000",
             "/dev/mydevice -t J -n ten -d none",
             "/dev/mydevice -t J -n 10 -d none --bogus",
+            "/dev/mydevice -t J -n 10 -d none --repeat 0",
+            "/dev/mydevice -t J -n 10 -d none --repeat",
             "/dev/mydevice /dev/other -t J -n 10 -d none",
         ] {
             assert!(parse(&args(bad)).is_err(), "accepted: {bad}");

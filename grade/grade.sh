@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make grade`: grades a module directory with the checks in grade/checks/ (and an instructor's
+# hidden ones) on a real guest, with points per check and per exercise.
+#
+# Usage: grade.sh   (settings from the environment, as make passes them)
+#   MODULE=DIR        the module to grade: any directory whose Kbuild builds rust_workq.ko
+#                     (default: the reference solution, this project's root)
+#   EXERCISE=N        only the checks of exercise N (0 = loading, 1-10, or "robustness")
+#   EXTRA_TESTS=DIR   more checks (DIR/*.sh, same format), hidden from students in the JSON
+#   DEBUG=1           the debug kernel (KASAN, lockdep, kmemleak) instead of the base one
+#   GRADE_OUT=DIR     where the results go (default build/grade): results.json, ktap, log/
+# Prints one line per check, one per exercise and "Score: P/M" last. Exit 0 at full marks, 1
+# below, 2 when the grader itself could not run (no kernel, bad arguments).
+set -uo pipefail
+. "$(dirname "$0")/../qemu/lib.sh"
+
+fatal() {
+	printf 'grade: %s\n' "$*" >&2
+	exit 2
+}
+
+module=$(cd "${MODULE:-$ROOT}" 2>/dev/null && pwd) || fatal "MODULE=${MODULE:-} is not a directory"
+[ -f "$module/Kbuild" ] || [ -f "$module/Makefile" ] ||
+	fatal "MODULE=$module has no Kbuild: give the directory whose Kbuild builds rust_workq.ko (make skels writes one: skels/)"
+flavor=base
+case ${DEBUG:-0} in 1 | y | yes) flavor=debug ;; 0 | '' | n | no) ;; *) fatal "DEBUG=$DEBUG: give DEBUG=1 or leave it out" ;; esac
+out=${GRADE_OUT:-$OUT/grade}
+ex=${EXERCISE:-}
+case $ex in '' | [0-9] | 10 | robustness) ;; *) fatal "EXERCISE=$ex: give 0-10 or robustness" ;; esac
+
+# The checks: built-in ones, then the instructor's hidden ones; EXERCISE keeps one exercise's.
+checks=() hidden=()
+pick() { # pick FILE HIDDEN
+	local e
+	e=$(sed -n 's/^#@ exercise=//p' "$1" | head -n 1)
+	[ -n "$e" ] || fatal "$1 has no '#@ exercise=' line"
+	[ -z "$ex" ] || [ "$e" = "$ex" ] || return 0
+	checks+=("$1")
+	[ "$2" = 0 ] || hidden+=("$1")
+}
+for c in "$ROOT"/grade/checks/[0-9]*.sh; do pick "$c" 0; done
+if [ -n "${EXTRA_TESTS:-}" ]; then
+	[ -d "$EXTRA_TESTS" ] || fatal "EXTRA_TESTS=$EXTRA_TESTS is not a directory"
+	found=0
+	for c in "$EXTRA_TESTS"/*.sh; do
+		[ -f "$c" ] || continue
+		found=1
+		pick "$(cd "$(dirname "$c")" && pwd)/$(basename "$c")" 1
+	done
+	[ "$found" = 1 ] || fatal "EXTRA_TESTS=$EXTRA_TESTS has no *.sh checks"
+fi
+[ ${#checks[@]} -gt 0 ] || [ "$ex" = 9 ] || fatal "no check for EXERCISE=$ex"
+
+load_kernel --default "$flavor" || fatal "cannot prepare the $flavor kernel (see above)"
+rm -rf "$out"
+mkdir -p "$out"
+t0=$(now)
+
+# The submission's build. A module that does not build scores 0, with the compiler's errors.
+note "building $module against $K_NAME"
+ko=$out/module/rust_workq.ko
+if build_module "$module" "$out/module" "$K_DIR" && [ -f "$ko" ]; then
+	cp "$ko" "$out/submission.ko"
+	specs=()
+	for c in "${checks[@]}"; do specs+=("$c@$out/submission.ko"); done
+	note "running ${#checks[@]} check(s) on $K_NAME"
+	if [ ${#specs[@]} -gt 0 ]; then
+		bash "$ROOT/tests/host/suite.sh" --log "$out/log" "$K_SERIES" "$flavor" "${specs[@]}" >"$out/ktap" 2>"$out/suite.err"
+	else
+		: >"$out/ktap"
+	fi
+	build=ok
+else
+	build=failed
+	: >"$out/ktap"
+fi
+args=(--ktap "$out/ktap" --json "$out/results.json" --kernel "$K_NAME ($K_VERSION)"
+	--module "$module" --seconds "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')")
+[ "$build" = ok ] || args+=(--build-log "$out/module/build.log")
+[ -n "$ex" ] && args+=(--exercise "$ex")
+for h in "${hidden[@]}"; do args+=(--hidden "$h"); done
+python3 "$ROOT/grade/report.py" "${args[@]}" "${checks[@]}"

@@ -1,0 +1,78 @@
+# shellcheck shell=sh
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the grader's checks (grade/checks/), on top of the guest tests' own (tests/guest/
+# lib.sh). A check relies only on what the lab text and the ABI table fix: the command numbers,
+# the value each takes, and the phrases a module prints. It never relies on this solution's own
+# wording around those phrases or on GET_STATS. Which task printed a line comes from the kernel
+# (CONFIG_PRINTK_CALLER's "[T<pid>]" field), not from anything the module prints.
+. /tests/lib.sh
+
+# plines ERE: the module's lines whose message contains ERE, as "TIMESTAMP PID MESSAGE"; PID is
+# the task that printed the line (a line printed outside any task gets "-").
+plines() {
+	dmesg | sed -n 's/^\[ *\([0-9.]*\)\]\[ *\([TC]\)\([0-9]*\)\] rust_workq: /\1 \2\3 /p' |
+		P="$1" awk '{ m = $0; sub(/^[^ ]* [^ ]* /, "", m); if (m ~ ENVIRON["P"]) { sub(/^C[0-9]+$/, "-", $2); sub(/^T/, "", $2); print } }'
+}
+
+# word PHRASE: an ERE matching PHRASE as whole words ("quick" but not "quickly").
+word() {
+	echo "(^|[^A-Za-z0-9_])$1([^A-Za-z0-9_]|\$)"
+}
+
+# by_worker LINES: the lines (from plines) that a kworker printed.
+by_worker() {
+	while read -r ts pid msg; do
+		case $(cat "/proc/$pid/comm" 2>/dev/null) in kworker/*) echo "$ts $pid $msg" ;; esac
+	done
+}
+
+# worker_lines PHRASE: the module's lines with PHRASE (whole words) that a kworker printed.
+worker_lines() {
+	plines "$(word "$1")" | by_worker
+}
+
+# worker_count PHRASE
+worker_count() {
+	worker_lines "$1" | wc -l
+}
+
+# await_worker PHRASE [SECONDS]: waits (default 5 s) for a kworker's line with PHRASE; prints
+# the first, or fails the check naming what was missing and what the module printed instead.
+has_worker_line() {
+	[ -n "$(worker_lines "$1" | head -n 1)" ]
+}
+await_worker() {
+	if ! wait_until "${2:-5}" has_worker_line "$1"; then
+		said=$(plines "$(word "$1")" | head -n 3 | tr '\n' '|')
+		fail "no line with \"$1\" printed by a kworker within ${2:-5}s${said:+ (lines with it, as \"time pid message\": $said)}"
+	fi
+	worker_lines "$1" | head -n 1
+}
+
+# call NAME [-v VALUE] [--repeat N]: one ioctl from a process of its own, named as in the ABI
+# table; its pid in /tmp/caller. Fails the check with the tool's error.
+call() {
+	name=$1
+	shift
+	eval "args=\${IOCTL_$name:-}"
+	[ -n "$args" ] || fail "call: no ioctl command named '$name'"
+	# shellcheck disable=SC2086 # $args is the tool's argument list
+	sh -c 'echo $$ >/tmp/caller; exec ioctl "$@"' sh "$DEV" $args "$@" >/tmp/call.out 2>&1 ||
+		fail "$name: $(cat /tmp/call.out)"
+}
+
+caller_pid() {
+	cat /tmp/caller
+}
+
+# mark TEXT: writes "grade: TEXT" to the kernel log; prints its timestamp.
+mark() {
+	echo "grade: $1" >/dev/kmsg
+	dmesg | sed -n "s/^\\[ *\\([0-9.]*\\)\\].* grade: $1\$/\\1/p" | tail -n 1
+}
+
+# A random value for a command that takes one, never 42 or 7 (the lab's examples).
+random_value() {
+	v=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+	echo $((v + 100))
+}

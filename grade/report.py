@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turns the grader's KTAP stream into points: a line per check, a line per exercise, the
+score, and a results.json in Gradescope's shape. Called by grade.sh.
+
+Usage: report.py --ktap FILE --json FILE --kernel NAME --module DIR --seconds S
+                 [--build-log FILE] [--exercise N] [--hidden CHECK]... CHECK...
+Exit 0 at full marks, 1 below, 2 when the checks did not run at all.
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+EXERCISE_9 = "exercise 9: graded by hand (a written answer: which queue for each workload, and why)"
+
+
+def meta(path):
+    text = Path(path).read_text()
+    get = lambda key: (re.search(rf"^#@ {key}=(.*)$", text, re.M) or [None, None])[1]
+    name = re.sub(r"^\d\d-", "", Path(path).stem)
+    lines = text.splitlines()
+    about = " ".join(l[2:] for l in lines[1:] if l.startswith("# ") and not l.startswith("#@"))
+    return {
+        "name": name,
+        "exercise": get("exercise") or "?",
+        "points": int(get("points") or 0),
+        "limit": get("limit"),
+        "about": about.split(". ")[0],
+    }
+
+
+def parse_ktap(path):
+    """Results by check name: verdict, output lines, time and limit."""
+    results, pending = {}, []
+    for line in Path(path).read_text().splitlines() if Path(path).exists() else []:
+        m = re.match(r"^(not ok|ok) \d+ (\S+)(?: # SKIP ?(.*))?$", line)
+        if m:
+            name = m.group(2).split("@")[0]
+            verdict = "skip" if m.group(3) is not None else ("pass" if m.group(1) == "ok" else "fail")
+            r = {"verdict": verdict, "output": [], "took": None, "limit": None, "skip": m.group(3)}
+            for d in pending:
+                t = re.match(rf"^{re.escape(m.group(2))} took ([0-9.]+)s \(limit (\d+)s\)$", d)
+                if t:
+                    r["took"], r["limit"] = t.group(1), t.group(2)
+                elif d.startswith("SKIP: "):
+                    continue
+                else:
+                    r["output"].append(d)
+            results[name] = r
+            pending = []
+        elif line.startswith("# ") or line == "#":
+            d = line[2:]
+            if d.startswith(("guest suite on", "booting a fresh guest")) or re.match(r"^\S+/\S+: \d+ passed", d):
+                continue
+            pending.append(d)
+    return results
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for opt in ("--ktap", "--json", "--kernel", "--module", "--seconds"):
+        p.add_argument(opt, required=True)
+    p.add_argument("--build-log")
+    p.add_argument("--exercise")
+    p.add_argument("--hidden", action="append", default=[])
+    p.add_argument("checks", nargs="*")
+    a = p.parse_args()
+
+    checks = [dict(meta(c), hidden=c in a.hidden) for c in a.checks]
+    results = parse_ktap(a.ktap)
+    ran = a.build_log is not None or not checks or any(
+        l.startswith("TAP version") for l in Path(a.ktap).read_text().splitlines()
+    )
+    if not ran:
+        print(f"grade: the checks did not run (see {Path(a.ktap).parent / 'suite.err'})", file=sys.stderr)
+        return 2
+
+    print(f"Grading {a.module} on {a.kernel}")
+    build_errors = ""
+    if a.build_log is not None:
+        log = Path(a.build_log).read_text() if Path(a.build_log).exists() else ""
+        build_errors = "\n".join(l for l in log.splitlines() if not l.startswith(("make", "  ")) or "error" in l)
+        print("the module does not build: every check scores 0. The compiler said:")
+        for l in build_errors.splitlines()[:60]:
+            print("    " + l)
+
+    def section(e):
+        if e == "robustness":
+            return "robustness (beyond the lab, best on DEBUG=1)"
+        return "loading and unloading" if e == "0" else f"exercise {e}"
+
+    order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
+    tests, score, total = [], 0, 0
+    exercises = sorted({c["exercise"] for c in checks} | ({"9"} if a.exercise in (None, "9") else set()), key=order)
+    for e in exercises:
+        mine = [c for c in checks if c["exercise"] == e]
+        if e == "9" and not mine:
+            print(EXERCISE_9)
+            tests.append({"name": "exercise 9 (written answer)", "score": 0, "max_score": 0,
+                          "output": "Graded by hand.", "visibility": "visible"})
+            continue
+        got = worth = 0
+        for c in mine:
+            r = results.get(c["name"])
+            if a.build_log is not None:
+                verdict, out, took, limit = "fail", ["the module did not build"], None, c["limit"]
+            elif r is None:
+                verdict, out, took, limit = "fail", ["no result: the guest stopped before this check"], None, c["limit"]
+            else:
+                verdict, out, took, limit = r["verdict"], r["output"], r["took"], r["limit"] or c["limit"]
+            pts = c["points"] if verdict == "pass" else 0
+            counted = verdict != "skip"
+            got += pts
+            worth += c["points"] if counted else 0
+            when = f"{took}s" if took else "-"
+            label = {"pass": "OK", "fail": "FAIL", "skip": "SKIP"}[verdict]
+            shown = f"{pts}/{c['points']}" if counted else "not counted"
+            print(f"  {c['name']:<28} {label:<4} {shown:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
+            if verdict != "pass":
+                for l in out[-25:]:
+                    print("      " + l)
+            tests.append({
+                "name": f"{section(e)}: {c['name']}",
+                "score": pts,
+                "max_score": c["points"] if counted else 0,
+                "status": "passed" if verdict == "pass" else ("failed" if counted else "skipped"),
+                "output": (c["about"] + ".\n" + "\n".join(out)).strip() + f"\n({when}, limit {limit}s)",
+                "visibility": "hidden" if c["hidden"] else "visible",
+            })
+        score += got
+        total += worth
+        print(f"{section(e)}: {got}/{worth}")
+    print(f"Score: {score}/{total}")
+    Path(a.json).write_text(json.dumps({
+        "score": score,
+        "execution_time": float(a.seconds),
+        "output": f"{a.kernel}: {score}/{total}" + ("; the module did not build:\n" + build_errors if a.build_log else ""),
+        "tests": tests,
+    }, indent=2) + "\n")
+    return 0 if score == total else 1
+
+
+sys.exit(main())
