@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Exercise 2: every KICK submission says whether it was "queued" or "already queued" (one line
-# each, printed by the ioctl's process); a burst of KICKs finds the item still pending; and the
-# worker runs exactly once per accepted submission. The burst comes from one real-time process
+# each, printed by the ioctl's process), and a burst of KICKs finds the item still pending
+# (whatever the work item prints is exercise 1's and 3's business). The burst comes from one real-time process
 # on CPU 0 (ioctl --hog-cpu0), so that the kworker of CPU 0, where a per-CPU queue runs the item,
 # cannot run before the burst ends; later rounds (for an item on an unbound queue) repeat it.
 #@ exercise=2
@@ -18,12 +18,7 @@ for round in 1 2 3; do
 	queued=$(($(mine "$(word queued)" | wc -l) - already))
 	[ $((queued + already)) = $burst ] ||
 		fail "$burst KICKs printed $queued \"queued\" and $already \"already queued\" lines: expected one per submission"
-	ran_all() { [ "$(worker_count 'worker ran')" -ge "$queued" ]; }
-	wait_until 10 ran_all || true
-	usleep 200000
-	ran=$(worker_count 'worker ran')
-	[ "$ran" = "$queued" ] || fail "the worker ran $ran times for $queued accepted submissions"
 	[ "$already" -gt 0 ] && break
 done
 [ "$already" -gt 0 ] || fail "3 bursts of $burst KICKs never reported \"already queued\""
-echo "burst $round of $burst KICKs: $queued queued, $already already queued; the worker ran $ran times"
+echo "burst $round of $burst KICKs: $queued queued, $already already queued"

@@ -15,5 +15,5 @@ quiet() {
 	usleep 1000000
 	[ "$(worker_count resched)" = "$a" ]
 }
-wait_until 15 quiet || fail "still rescheduling after 15s ($(worker_count resched) runs): the counter never stops it"
+wait_until 5 quiet || fail "still rescheduling after 5s ($(worker_count resched) runs): the counter never stops it"
 echo "$(worker_count resched) runs, then the log stopped growing"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The verdict of `make check`: lint, host unit tests, the harness self-test, then the guest suite
-# on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
+# The verdict of `make check`: lint, host unit tests, the harness self-test, the grader's proofs,
+# then the guest suite on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
 # Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
 # with the phase times, the reliability figures per kernel and "N passed, N failed" (every leaf
 # result). Exits 1 on any failure.
@@ -47,7 +47,7 @@ else
 	fi
 fi
 ktap_header
-ktap_plan $((3 + 2 * ${#kernels[@]}))
+ktap_plan $((4 + 2 * ${#kernels[@]}))
 ktap_diag "kernels: ${kernels[*]}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -67,6 +67,16 @@ t_self=$(now)
 if [ -z "$focused" ]; then
 	bash "$ROOT/tests/host/selftest.sh" "${self[@]}" >"$log/self.raw" 2>&1 &
 	self_pid=$!
+fi
+# So do the grader's proofs, on every series the base kernels cover (the first gets them all).
+proof_series=()
+for k in "${kernels[@]}"; do
+	case $k in custom/* | */debug) ;; *) proof_series+=("${k%/*}") ;; esac
+done
+t_proof=$(now)
+if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
+	bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}" >"$log/proof.raw" 2>&1 &
+	proof_pid=$!
 fi
 
 # Lint: rustfmt, clippy (through each series' kernel build), cargo fmt/clippy, shellcheck.
@@ -104,6 +114,21 @@ else
 	grep -E '^    (not )?ok [0-9]+ harness: ' "$log/self" >"$log/self.own"
 	count_leaves "$log/self.own"
 	phase_end "harness self-test" "$t_self" "$rc"
+fi
+
+# The grader discriminates: the reference scores full marks, the starter and every mutant what
+# they really do.
+if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
+	ktap_result skip "grader proofs" "${focused:-no base kernel of a supported series}"
+else
+	ktap_diag "grader proofs (ran alongside lint)"
+	wait "$proof_pid"
+	rc=$?
+	grep -v '^==>' "$log/proof.raw" | indent | tee "$log/proof"
+	grep -E '^    (not )?ok [0-9]+ grade: ' "$log/proof" >"$log/proof.own"
+	count_leaves "$log/proof.own"
+	grep -q . "$log/proof.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	phase_end "grader proofs" "$t_proof" "$rc"
 fi
 
 # The guest suite on every kernel.

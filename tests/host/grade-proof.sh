@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Proof that the grader discriminates, on real guests (part of make check):
+# - the reference solution scores full marks; the untouched starter (make skels) scores only
+#   loading and unloading;
+# - every starter (TODO=1..10) builds, loads and unloads cleanly, on every series given;
+# - every mutant in grade/mutants/ (a small patch to the reference) fails the checks of the
+#   exercises its "#@ loses=" names and passes those of "#@ keeps=" (exercise numbers, 0,
+#   "robustness", or check names); one whose "#@ crashes=" names a check crashes the guest in
+#   that check only, and the grade goes on.
+# One boot per series (plus one per crash); modules are cached by what they are built from.
+# Usage: grade-proof.sh SERIES...   (the first also gets the reference, starter and mutants)
+set -uo pipefail
+. "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
+
+[ $# -gt 0 ] || die "usage: grade-proof.sh SERIES..."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+checks=("$ROOT"/grade/checks/[0-9]*.sh)
+name_of() { local n=${1##*/}; n=${n%.sh}; echo "${n#[0-9][0-9]-}"; }
+exercise_of() { sed -n 's/^#@ exercise=//p' "$1" | head -n 1; }
+
+# build SRC_DIR NAME: the module built from SRC_DIR against K_DIR, as $work/ko/NAME.ko, from the
+# cache when the same sources were built against the same kernel before.
+build() {
+	local key dir=$CACHE/grade-modules
+	key=$( (echo "$K_DIR"; cat "$1"/Kbuild "$1"/*.rs) | sha256sum | cut -c1-16)
+	mkdir -p "$dir" "$work/ko"
+	if [ ! -f "$dir/$key.ko" ]; then
+		build_module "$1" "$work/build-$2" "$K_DIR" && [ -f "$work/build-$2/rust_workq.ko" ] || {
+			ktap_diag "$2 does not build:"
+			grep -E '^(error|warning)' -A5 "$work/build-$2/build.log" | head -n 20 | ktap_diag
+			return 1
+		}
+		cp "$work/build-$2/rust_workq.ko" "$dir/$key.ko.tmp" && mv "$dir/$key.ko.tmp" "$dir/$key.ko"
+	fi
+	cp "$dir/$key.ko" "$work/ko/$2.ko"
+}
+
+# The checks of a "#@ loses=/keeps=" list: exercises and check names.
+checks_of() {
+	local tok c
+	for tok in "$@"; do
+		for c in "${checks[@]}"; do
+			if [ "$(exercise_of "$c")" = "$tok" ] || [ "$(name_of "$c")" = "$tok" ]; then echo "$c"; fi
+		done
+	done
+}
+
+ktap_header
+first=1
+for series in "$@"; do
+	load_kernel "$series" base >/dev/null || die "cannot prepare $series/base"
+	rm -rf "$work/ko" "$work"/src-*
+	specs=() expect=()
+	# expect LINE: "MODULE CHECK pass|fail|crash" lines, judged after the run.
+	cp "$K_OUT/module/rust_workq.ko" "$work/reference.ko"
+	mkdir -p "$work/ko" && cp "$work/reference.ko" "$work/ko/reference.ko"
+	builds_ok=1
+	for todo in 1 2 3 4 5 6 7 8 9 10; do
+		python3 "$ROOT/grade/skels.py" "$ROOT" "$work/src-todo$todo" "$todo" || builds_ok=0
+		build "$work/src-todo$todo" "todo$todo" || builds_ok=0
+	done
+	if [ "$builds_ok" = 1 ]; then
+		ktap_result pass "grade: $K_NAME: every starter (TODO=1..10) builds"
+	else
+		ktap_result fail "grade: $K_NAME: every starter (TODO=1..10) builds"
+	fi
+	for todo in 1 2 3 4 5 6 7 8 9 10; do
+		[ -f "$work/ko/todo$todo.ko" ] || continue
+		specs+=("${checks[0]}@$work/ko/todo$todo.ko")
+		expect+=("todo$todo $(name_of "${checks[0]}") pass")
+	done
+	if [ "$first" = 1 ]; then
+		for c in "${checks[@]}"; do
+			specs+=("$c@$work/ko/reference.ko")
+			expect+=("reference $(name_of "$c") pass")
+			[ "$c" = "${checks[0]}" ] && continue
+			specs+=("$c@$work/ko/todo1.ko")
+			expect+=("todo1 $(name_of "$c") fail")
+		done
+		# Mutants, the one that crashes last (a crash costs a fresh guest for what follows).
+		mapfile -t mutants < <(grep -L '^#@ crashes=' "$ROOT"/grade/mutants/*.patch; grep -l '^#@ crashes=' "$ROOT"/grade/mutants/*.patch)
+		for p in "${mutants[@]}"; do
+			m=$(basename "$p" .patch)
+			mkdir -p "$work/src-$m"
+			cp "$ROOT"/Kbuild "$ROOT"/*.rs "$work/src-$m/"
+			if ! patch -s -p1 -d "$work/src-$m" <"$p" >"$work/patch.out" 2>&1; then
+				ktap_diag "$(cat "$work/patch.out")"
+				ktap_result fail "grade: mutant $m applies to the reference (regenerate grade/mutants/$m.patch)"
+				continue
+			fi
+			build "$work/src-$m" "$m" || { ktap_result fail "grade: mutant $m builds"; continue; }
+			crash=$(sed -n 's/^#@ crashes=//p' "$p")
+			# shellcheck disable=SC2046 # word lists
+			{
+				for c in $(checks_of $(sed -n 's/^#@ keeps=//p' "$p")); do echo "$c pass"; done
+				for c in $(checks_of $(sed -n 's/^#@ loses=//p' "$p")); do
+					if [ "$(name_of "$c")" = "$crash" ]; then echo "$c crash"; else echo "$c fail"; fi
+				done
+			} | sort -u | sort -t/ -k1 >"$work/plan"
+			while read -r c verdict; do
+				specs+=("$c@$work/ko/$m.ko")
+				expect+=("$m $(name_of "$c") $verdict")
+			done <"$work/plan"
+		done
+	fi
+	bash "$ROOT/tests/host/suite.sh" --log "$K_OUT/grade-proof" "$series" base "${specs[@]}" >"$work/ktap" 2>"$work/err"
+	sed 's/^/    /' "$work/ktap"
+	# Judge every expectation against the stream.
+	declare -A got=()
+	# A skipped check (robust_no_leaks without kmemleak) is not counted: it stands for either.
+	while read -r verdict name; do got[$name]=$verdict; done < <(sed -nE 's/^(ok|not ok) [0-9]+ ([^ ]+@[^ ]+).*/\1 \2/p' "$work/ktap" | sed 's/^not ok/fail/; s/^ok/pass/')
+	while read -r name; do got[$name]=skip; done < <(sed -nE 's/^ok [0-9]+ ([^ ]+@[^ ]+) # SKIP.*/\1/p' "$work/ktap")
+	while read -r name; do got[$name]=crash; done < <(sed -n 's/^# \([^ ]*@[^ ]*\) crashed the guest.*/\1/p' "$work/ktap")
+	bad=0
+	for e in "${expect[@]}"; do
+		read -r m c want <<<"$e"
+		have=${got[$c@$m]:-none}
+		if [ "$have" != "$want" ] && [ "$have" != skip ]; then
+			ktap_diag "$c@$m: expected $want, got $have"
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$first" = 1 ]; then
+		verdict_of() { # verdict_of MODULE [want]: the expectations of MODULE hold
+			local e m c want
+			for e in "${expect[@]}"; do
+				read -r m c want <<<"$e"
+				[ "$m" = "$1" ] || continue
+				[ "${got[$c@$m]:-none}" = "$want" ] || [ "${got[$c@$m]:-none}" = skip ] || return 1
+			done
+		}
+		verdict_of reference && ktap_result pass "grade: the reference scores full marks on $K_NAME" ||
+			ktap_result fail "grade: the reference scores full marks on $K_NAME"
+		verdict_of todo1 && ktap_result pass "grade: the untouched starter scores only loading and unloading" ||
+			ktap_result fail "grade: the untouched starter scores only loading and unloading"
+		for p in "${mutants[@]}"; do
+			m=$(basename "$p" .patch)
+			what="loses $(sed -n 's/^#@ loses=//p' "$p"), keeps $(sed -n 's/^#@ keeps=//p' "$p")"
+			grep -q '^#@ crashes=' "$p" && what="$what, crashes in $(sed -n 's/^#@ crashes=//p' "$p") only"
+			verdict_of "$m" && ktap_result pass "grade: mutant $m: $what" || ktap_result fail "grade: mutant $m: $what"
+		done
+	fi
+	ok=1
+	for todo in 1 2 3 4 5 6 7 8 9 10; do
+		[ "${got[loads@todo$todo]:-none}" = pass ] || ok=0
+	done
+	[ "$ok" = 1 ] && ktap_result pass "grade: every starter loads and unloads cleanly on $K_NAME" ||
+		ktap_result fail "grade: every starter loads and unloads cleanly on $K_NAME"
+	[ "$bad" = 0 ] || ktap_diag "$K_NAME: $bad expectation(s) not met (above)"
+	unset got
+	first=0
+done
+ktap_totals
+[ "$KTAP_FAIL" = 0 ]
