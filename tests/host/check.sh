@@ -68,7 +68,8 @@ if [ -z "$focused" ]; then
 	bash "$ROOT/tests/host/selftest.sh" "${self[@]}" >"$log/self.raw" 2>&1 &
 	self_pid=$!
 fi
-# So do the grader's proofs, on every series the base kernels cover (the first gets them all).
+# So do the grader's proofs, on every series the base kernels cover (the first gets them all):
+# mostly waiting for delays to expire, they run beside lint and the suites and report last.
 proof_series=()
 for k in "${kernels[@]}"; do
 	case $k in custom/* | */debug) ;; *) proof_series+=("${k%/*}") ;; esac
@@ -116,21 +117,6 @@ else
 	phase_end "harness self-test" "$t_self" "$rc"
 fi
 
-# The grader discriminates: the reference scores full marks, the starter and every mutant what
-# they really do.
-if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
-	ktap_result skip "grader proofs" "${focused:-no base kernel of a supported series}"
-else
-	ktap_diag "grader proofs (ran alongside lint)"
-	wait "$proof_pid"
-	rc=$?
-	grep -v '^==>' "$log/proof.raw" | indent | tee "$log/proof"
-	grep -E '^    (not )?ok [0-9]+ grade: ' "$log/proof" >"$log/proof.own"
-	count_leaves "$log/proof.own"
-	grep -q . "$log/proof.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	phase_end "grader proofs" "$t_proof" "$rc"
-fi
-
 # The guest suite on every kernel.
 for k in "${kernels[@]}"; do
 	t0=$(now)
@@ -151,6 +137,21 @@ for k in "${kernels[@]}"; do
 	fi
 	phase_end "$k" "$t0" "$rc"
 done
+
+# The grader discriminates: the reference scores full marks, the starter and every mutant what
+# they really do.
+if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
+	ktap_result skip "grader proofs" "${focused:-no base kernel of a supported series}"
+else
+	ktap_diag "grader proofs (ran alongside lint and the suites)"
+	wait "$proof_pid"
+	rc=$?
+	grep -v '^==>' "$log/proof.raw" | indent | tee "$log/proof"
+	grep -E '^    (not )?ok [0-9]+ grade: ' "$log/proof" >"$log/proof.own"
+	count_leaves "$log/proof.own"
+	grep -q . "$log/proof.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	phase_end "grader proofs" "$t_proof" "$rc"
+fi
 
 ktap_totals
 echo "# Phase times:"
