@@ -28,7 +28,7 @@ help: ## this list
 #: MODULE=DIR             make grade, make run: that module directory instead of the reference (e.g. skels)
 #: EXERCISE=N             make grade: only exercise N's checks (0-10, robustness)
 #: EXTRA_TESTS=DIR        make grade: an instructor's own checks (DIR/*.sh), hidden in the JSON
-#: DEBUG=1                make grade: on the debug kernel (KASAN, lockdep, kmemleak)
+#: DEBUG=1                make grade: on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS)
 
 demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"

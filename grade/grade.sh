@@ -8,7 +8,7 @@
 #                     (default: the reference solution, this project's root)
 #   EXERCISE=N        only the checks of exercise N (0 = loading, 1-10, or "robustness")
 #   EXTRA_TESTS=DIR   more checks (DIR/*.sh, same format), hidden from students in the JSON
-#   DEBUG=1           the debug kernel (KASAN, lockdep, kmemleak) instead of the base one
+#   DEBUG=1           the debug kernel (KASAN, lockdep, DEBUG_OBJECTS) instead of the base one
 #   GRADE_OUT=DIR     where the results go (default build/grade): results.json, ktap, log/
 # Prints one line per check, one per exercise and "Score: P/M" last. Exit 0 at full marks, 1
 # below, 2 when the grader itself could not run (no kernel, bad arguments).
