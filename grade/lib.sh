@@ -76,3 +76,15 @@ random_value() {
 	v=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 	echo $((v + 100))
 }
+
+# unload_quietly WHAT PHRASE [SECONDS]: rmmod while WHAT is going on must succeed, then no line
+# with PHRASE may appear for SECONDS (default 0.5; a forgotten item would run in freed code), and
+# the module must load again cleanly.
+unload_quietly() {
+	rmmod rust_workq || fail "rmmod failed with $1"
+	n=$(plines "$(word "$2")" | wc -l)
+	usleep "$(awk -v s="${3:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
+	[ "$(plines "$(word "$2")" | wc -l)" = "$n" ] || fail "\"$2\" lines after rmmod with $1"
+	insmod "$MOD" || fail "insmod failed after the rmmod"
+	[ -c "$DEV" ] || fail "$DEV missing after reloading"
+}

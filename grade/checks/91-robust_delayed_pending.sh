@@ -7,9 +7,5 @@
 #@ limit=10
 . /tests/grade-lib.sh
 call KICK_DELAYED
-rmmod rust_workq || fail "rmmod failed with delayed work pending"
-sleep 3
-[ "$(plines "$(word 'delayed worker ran')" | wc -l)" = 0 ] || fail "the delayed work ran after rmmod"
-insmod "$MOD" || fail "insmod failed after the rmmod"
-[ -c "$DEV" ] || fail "$DEV missing after reloading"
+unload_quietly "delayed work pending" "delayed worker ran" 3
 echo "unloaded with delayed work pending; nothing ran 3 s later; reloaded"
