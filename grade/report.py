@@ -119,7 +119,9 @@ def main():
             shown = f"{pts}/{c['points']}" if counted else "not counted"
             print(f"  {c['name']:<28} {label:<4} {shown:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
             if verdict != "pass":
-                for l in out[-25:]:
+                # What it said first (the verdict, a crash's cause), then the end (the panic).
+                shown_lines = out if len(out) <= 25 else out[:4] + ["..."] + out[-20:]
+                for l in shown_lines:
                     print("      " + l)
             tests.append({
                 "name": f"{section(e)}: {c['name']}",

@@ -121,6 +121,8 @@ while [ "$first" -le "$total" ]; do
 	name=${names[$((died - 1))]}
 	reason=$(grep -E '^error: ' "$logdir.err" | tail -n 1 | sed 's/^error: //; s/console tail above; //')
 	ktap_diag "$name crashed the guest: ${reason:-guest stopped}"
+	first_splat=$(splats "$ROOT/tests/splat-patterns" "$logdir/console.log" 2>/dev/null | head -n 1)
+	[ -z "$first_splat" ] || ktap_diag "first splat: $first_splat"
 	ktap_diag "console tail ($logdir/console.log):"
 	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
 	echo "not ok $died $name"
