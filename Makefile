@@ -6,10 +6,10 @@ SHELL := /bin/bash
 # The command for `make run CMD=...`, exactly as typed: $(value) keeps make from expanding $x,
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
-export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE
+export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE SUBMISSIONS
 BENCH_CALLS ?= 10000
 
-.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean skels grade
+.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean skels grade grade-all
 
 help: ## this list
 	@echo "targets:"
@@ -28,7 +28,8 @@ help: ## this list
 #: MODULE=DIR             make grade, make run: that module directory instead of the reference (e.g. skels)
 #: EXERCISE=N             make grade: only exercise N's checks (0-10, robustness)
 #: EXTRA_TESTS=DIR        make grade: an instructor's own checks (DIR/*.sh), hidden in the JSON
-#: DEBUG=1                make grade: on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS)
+#: DEBUG=1                make grade, grade-all: on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS)
+#: SUBMISSIONS=DIR        make grade-all: one module directory per submission; FORCE=1 regrades all
 
 demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
@@ -41,6 +42,9 @@ skels: ## write the lab's starter to skels/, generated from the solution (TODO=N
 
 grade: ## grade MODULE=DIR (default: the reference) with points; build/grade/results.json
 	@bash grade/grade.sh
+
+grade-all: ## grade every SUBMISSIONS=DIR/*/ (sandboxed builds); build/grade/class.csv
+	@bash grade/grade-all.sh
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
 	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}

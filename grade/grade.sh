@@ -12,6 +12,11 @@
 #   GRADE_OUT=DIR     where the results go (default build/grade): results.json, ktap, log/
 # Prints one line per check, one per exercise and "Score: P/M" last. Exit 0 at full marks, 1
 # below, 2 when the grader itself could not run (no kernel, bad arguments).
+#
+# The submission is untrusted: its Kbuild/Makefile run inside a sandbox (bubblewrap): the host's
+# file system read-only, the home directory and /tmp empty, a fresh size-limited build directory,
+# no network, its own process namespace, and limits on wall-clock time, CPU time and output.
+# Only rust_workq.ko and the build's (capped) output come out of it.
 set -uo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 
@@ -53,14 +58,39 @@ fi
 [ ${#checks[@]} -gt 0 ] || [ "$ex" = 9 ] || fatal "no check for EXERCISE=$ex"
 
 load_kernel --default "$flavor" || fatal "cannot prepare the $flavor kernel (see above)"
-rm -rf "$out"
+# A fresh result, leaving what the caller keeps beside it (grade-all's report.txt) alone.
 mkdir -p "$out"
+rm -rf "$out/module" "$out/log" "$out/ktap" "$out/suite.err" "$out/submission.ko" "$out/results.json"
 t0=$(now)
 
+# sandboxed_build SRC OUT: builds the module in SRC against K_DIR inside the sandbox; OUT gets
+# rust_workq.ko (if it built) and build.log (the first 1 MiB of what the build printed).
+sandboxed_build() {
+	local kv src
+	command -v bwrap >/dev/null || fatal "bubblewrap is needed to build submissions safely: apt-get install bubblewrap (or make deps)"
+	mkdir -p "$2"
+	mapfile -t kv < <(kmake_vars)
+	# The kernel tree and its source (an O= build refers to it): both visible, read-only.
+	src=$(readlink -f "$K_DIR/source" 2>/dev/null || echo "$K_DIR")
+	# shellcheck disable=SC2016 # expanded by the sandbox's shell
+	timeout -k 5 "${GRADE_BUILD_SECONDS:-600}" bwrap --ro-bind / / --dev /dev --proc /proc \
+		--tmpfs /tmp --tmpfs "$HOME" --ro-bind "$K_DIR" "$K_DIR" --ro-bind "$src" "$src" \
+		--ro-bind "$1" /tmp/submission --size 536870912 --tmpfs /tmp/build --bind "$2" /tmp/out \
+		--unshare-all --die-with-parent --new-session --clearenv \
+		--setenv PATH /usr/sbin:/usr/bin:/sbin:/bin --setenv HOME "$HOME" --chdir /tmp/build \
+		sh -c 'ulimit -t "$1"; ulimit -f 1048576; shift
+			cp -r /tmp/submission /tmp/build/src || exit 1
+			make -C "$@" M=/tmp/build/src MO=/tmp/build/out modules; rc=$?
+			[ -f /tmp/build/out/rust_workq.ko ] && cp /tmp/build/out/rust_workq.ko /tmp/out/
+			exit $rc' sh "${GRADE_BUILD_CPU_SECONDS:-300}" "$K_DIR" "${kv[@]}" 2>&1 |
+		head -c 1048576 >"$2/build.log"
+	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$2/rust_workq.ko" ]
+}
+
 # The submission's build. A module that does not build scores 0, with the compiler's errors.
-note "building $module against $K_NAME"
+note "building $module against $K_NAME (sandboxed)"
 ko=$out/module/rust_workq.ko
-if build_module "$module" "$out/module" "$K_DIR" && [ -f "$ko" ]; then
+if sandboxed_build "$module" "$out/module" && [ -f "$ko" ]; then
 	cp "$ko" "$out/submission.ko"
 	specs=()
 	for c in "${checks[@]}"; do specs+=("$c@$out/submission.ko"); done

@@ -78,6 +78,14 @@ def main():
         return 2
 
     print(f"Grading {a.module} on {a.kernel}")
+    # What the build's sandbox refused, so that the instructor sees what a submission tried.
+    log = Path(a.build_log or Path(a.ktap).parent / "module" / "build.log")
+    refused = [l.strip() for l in (log.read_text(errors="replace").splitlines() if log.exists() else [])
+               if re.search(r"Read-only file system|Network is unreachable|Temporary failure in name resolution|"
+                            r"Could not resolve|Connection refused|Permission denied|No such file or directory", l)
+               and "error[" not in l]
+    for l in refused[:5]:
+        print(f"sandbox: the build tried, and was refused: {l[:200]}")
     build_errors = ""
     if a.build_log is not None:
         log = Path(a.build_log).read_text() if Path(a.build_log).exists() else ""
@@ -92,7 +100,7 @@ def main():
         return "loading and unloading" if e == "0" else f"exercise {e}"
 
     order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
-    tests, score, total = [], 0, 0
+    tests, score, total, per_exercise, crashed = [], 0, 0, {}, []
     exercises = sorted({c["exercise"] for c in checks} | ({"9"} if a.exercise in (None, "9") else set()), key=order)
     for e in exercises:
         mine = [c for c in checks if c["exercise"] == e]
@@ -111,6 +119,8 @@ def main():
             else:
                 verdict, out, took, limit = r["verdict"], r["output"], r["took"], r["limit"] or c["limit"]
             pts = c["points"] if verdict == "pass" else 0
+            if any("crashed the guest" in l for l in out):
+                crashed.append(c["name"])
             counted = verdict != "skip"
             got += pts
             worth += c["points"] if counted else 0
@@ -133,6 +143,7 @@ def main():
             })
         score += got
         total += worth
+        per_exercise[e] = [got, worth]
         print(f"{section(e)}: {got}/{worth}")
     print(f"Score: {score}/{total}")
     Path(a.json).write_text(json.dumps({
@@ -140,6 +151,13 @@ def main():
         "execution_time": float(a.seconds),
         "output": f"{a.kernel}: {score}/{total}" + ("; the module did not build:\n" + build_errors if a.build_log else ""),
         "tests": tests,
+        "extra_data": {
+            "kernel": a.kernel,
+            "build": "failed" if a.build_log is not None else "ok",
+            "exercises": per_exercise,
+            "crashed": crashed,
+            "max_score": total,
+        },
     }, indent=2) + "\n")
     return 0 if score == total else 1
 

@@ -3,7 +3,10 @@
 # Boots the guest in QEMU. Without --cmd: an interactive shell on this terminal. With --cmd: runs
 # the command in the guest, streams its output here (ttyS1, '\r' stripped), keeps the kernel
 # console in LOGDIR/console.log and exits with the command's status. A guest that panics, dies
-# or outlives --timeout is a failure with the console's tail, never a hang.
+# or outlives --timeout is a failure with the console's tail, never a hang. The guest has no
+# network device and sees no host file but its initramfs; what it prints is capped
+# (RWQ_OUTPUT_CAP bytes, default 4 MiB, for the console and for the command's output each), so
+# a module that floods the log cannot fill the disk.
 #
 # Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
 #                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."] [--module KO]
@@ -51,7 +54,7 @@ kargs="console=ttyS0 loglevel=5 panic=-1 oops=panic"
 [ -n "${tsc:-}" ] && clock=${clock#notsc }
 kargs="$kargs $clock $append"
 qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -display none
-	-no-reboot -monitor none)
+	-no-reboot -monitor none -nic none)
 
 note "qemu: ${qemu[*]} -append '$kargs'"
 
@@ -78,12 +81,17 @@ fi
 console=$logdir/console.log
 out=$logdir/out.log
 : >"$out"
+cap=${RWQ_OUTPUT_CAP:-4194304}
+# The console goes through a FIFO to a reader that keeps the first $cap bytes and drains the rest.
+mkfifo "$work/console"
+{ head -c "$cap"; cat >/dev/null; } <"$work/console" >"$console" &
 t0=$(now)
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
-	-serial "file:$console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
-	sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
+	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
+	{ head -c "$cap"; cat >/dev/null; } | sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
 qrc=${PIPESTATUS[0]}
+wait
 set -e
 tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
 awk -v l="boot-to-verdict" -v a="$t0" -v b="$(now)" 'BEGIN { printf "==> %s %.1fs\n", l, b - a }' >&2

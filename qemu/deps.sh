@@ -28,6 +28,7 @@ declare -A NEED=(
 	[/usr/bin/python3]=python3
 	[/usr/bin/shellcheck]=shellcheck
 	[/usr/bin/flock]=util-linux
+	[/usr/bin/bwrap]=bubblewrap
 )
 
 missing=()

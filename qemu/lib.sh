@@ -96,9 +96,16 @@ resolve_series() {
 # load_kernel SERIES FLAVOR: prepares everything a boot of that kernel needs (qemu/prepare.sh)
 # and sets its K_* variables (K_NAME K_DIR K_INITRD K_MEM K_APPEND K_SCALE K_SOAK K_OUT ...),
 # replacing those of any kernel loaded before.
+# With RWQ_KERNEL_ENV naming a kernel.env of the same flavour (and series, unless "--default"),
+# that kernel is taken as prepared: make grade-all prepares once for the whole class.
 load_kernel() {
 	local env
-	env=$(bash "$ROOT/qemu/prepare.sh" "$1" "$2") || return 1
+	if [ -n "${RWQ_KERNEL_ENV:-}" ] && grep -qx "K_FLAVOR=$2" "$RWQ_KERNEL_ENV" &&
+		{ [ "$1" = --default ] || grep -qx "K_SERIES=$1" "$RWQ_KERNEL_ENV"; }; then
+		env=$RWQ_KERNEL_ENV
+	else
+		env=$(bash "$ROOT/qemu/prepare.sh" "$1" "$2") || return 1
+	fi
 	# shellcheck disable=SC2034 # read by load_kernel's callers
 	K_NAME='' K_SERIES='' K_FLAVOR='' K_VERSION='' K_DIR='' K_OUT='' K_INITRD='' K_MEM='' K_APPEND='' K_SCALE='' K_SOAK=''
 	# shellcheck source=/dev/null

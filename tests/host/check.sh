@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The verdict of `make check`: lint, host unit tests, the harness self-test, the grader's proofs,
-# then the guest suite on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
+# The verdict of `make check`: lint, host unit tests, the harness self-test, the grader's proofs
+# (and its sandbox, on a hostile class), then the guest suite on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
 # Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
 # with the phase times, the reliability figures per kernel and "N passed, N failed" (every leaf
 # result). Exits 1 on any failure.
@@ -17,8 +17,8 @@ set -uo pipefail
 
 t_all=$(now)
 phases=() figures=() leaf_pass=0 leaf_fail=0
-phase_end() { # phase_end NAME START RC
-	phases+=("$(awk -v n="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")
+phase_end() { # phase_end NAME START RC [END]
+	phases+=("$(awk -v n="$1" -v a="$2" -v b="${4:-$(now)}" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")
 	if [ "$3" = 0 ]; then ktap_result pass "$1"; else ktap_result fail "$1"; fi
 }
 # Counts the leaf results of an indented stream (file $1).
@@ -47,7 +47,7 @@ else
 	fi
 fi
 ktap_header
-ktap_plan $((4 + 2 * ${#kernels[@]}))
+ktap_plan $((5 + 2 * ${#kernels[@]}))
 ktap_diag "kernels: ${kernels[*]}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -76,7 +76,15 @@ for k in "${kernels[@]}"; do
 done
 t_proof=$(now)
 if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
-	bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}" >"$log/proof.raw" 2>&1 &
+	# The hostile class after the proofs: both boot guests, one at a time.
+	{
+		bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}" >"$log/proof.raw" 2>&1
+		echo $? >"$log/proof.rc"
+		now >"$log/proof.end"
+		bash "$ROOT/tests/host/grade-class.sh" >"$log/class.raw" 2>&1
+		echo $? >"$log/class.rc"
+		now >"$log/class.end"
+	} &
 	proof_pid=$!
 fi
 
@@ -142,15 +150,21 @@ done
 # they really do.
 if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
 	ktap_result skip "grader proofs" "${focused:-no base kernel of a supported series}"
+	ktap_result skip "grade-all sandbox" "${focused:-no base kernel of a supported series}"
 else
-	ktap_diag "grader proofs (ran alongside lint and the suites)"
 	wait "$proof_pid"
-	rc=$?
-	grep -v '^==>' "$log/proof.raw" | indent | tee "$log/proof"
-	grep -E '^    (not )?ok [0-9]+ grade: ' "$log/proof" >"$log/proof.own"
-	count_leaves "$log/proof.own"
-	grep -q . "$log/proof.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	phase_end "grader proofs" "$t_proof" "$rc"
+	for p in proof class; do
+		name="grader proofs"
+		[ $p = class ] && name="grade-all sandbox"
+		ktap_diag "$name (ran alongside lint and the suites)"
+		rc=$(cat "$log/$p.rc" 2>/dev/null || echo 1)
+		grep -v '^==>' "$log/$p.raw" | indent | tee "$log/$p"
+		grep -E '^    (not )?ok [0-9]+ (grade|class): ' "$log/$p" >"$log/$p.own"
+		count_leaves "$log/$p.own"
+		grep -q . "$log/$p.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+		phase_end "$name" "$t_proof" "$rc" "$(cat "$log/$p.end" 2>/dev/null || now)"
+		t_proof=$(cat "$log/$p.end" 2>/dev/null || now)
+	done
 fi
 
 ktap_totals

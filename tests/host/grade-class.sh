@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Proof that `make grade-all` keeps untrusted submissions in their box (part of make check): a
+# class built by this test, each submission the reference plus one hostile act:
+#   write_outside  its Kbuild creates a file outside its directory (/var/tmp, the home directory)
+#   read_home      its Kbuild reads a secret from the grader's home into the build's output
+#   network        its Kbuild connects to a listener on the host's loopback
+#   flood          its KICK floods the kernel console (with a small output cap for the test)
+# Each must be contained (no file created, no secret in any output, no connection, the console
+# log capped), score what it earned, and the class run must complete. Graded on exercise 1 only.
+# Usage: grade-class.sh
+set -uo pipefail
+. "$(dirname "$0")/../../qemu/lib.sh"
+. "$ROOT/tests/ktap.sh"
+
+work=$(mktemp -d)
+secret=$HOME/.rwq-grader-secret
+token=rwq-secret-$RANDOM$RANDOM
+marker=rwq-hostile-$RANDOM$RANDOM
+listener=
+cleanup() {
+	[ -z "$listener" ] || kill "$listener" 2>/dev/null
+	rm -rf "$work" "$secret" "/var/tmp/$marker" "${HOME:?}/$marker"
+}
+trap cleanup EXIT
+echo "$token" >"$secret"
+
+# A listener on the host's loopback that records every connection it gets.
+port=$((20000 + RANDOM % 20000))
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
+while True:
+    c, _ = s.accept(); open(sys.argv[2], "a").write("connection\n"); c.close()
+' "$port" "$work/connections" &
+listener=$!
+
+class=$work/class
+# The hostile lines below are make syntax for the submission's own Kbuild: not expanded here.
+submission() { # submission NAME: a copy of the reference
+	mkdir -p "$class/$1"
+	cp "$ROOT"/Kbuild "$ROOT"/*.rs "$class/$1/"
+}
+submission write_outside
+# shellcheck disable=SC2016
+printf '$(shell touch /var/tmp/%s $(HOME)/%s)\n' "$marker" "$marker" >>"$class/write_outside/Kbuild"
+submission read_home
+# shellcheck disable=SC2016
+printf '$(warning stolen: $(shell cat $(HOME)/.rwq-grader-secret))\n' >>"$class/read_home/Kbuild"
+submission network
+# shellcheck disable=SC2016
+printf '$(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s")\n' "$port" >>"$class/network/Kbuild"
+submission flood
+python3 - "$class/flood/rust_workq.rs" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+old = "        me.stats.stamp(Item::Kick);\n"
+assert old in s
+s = s.replace(old, old + '        for i in 0..20000 {\n            pr_err!("flood {i}: this line is here to fill the console\\n");\n        }\n', 1)
+open(p, "w").write(s)
+PY
+
+cap=262144
+SUBMISSIONS=$class EXERCISE=1 GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
+rc=$?
+sed 's/^/    /' "$work/run.out"
+ktap_header
+ktap_plan 6
+out=$work/out/class
+if [ "$rc" = 0 ] && [ "$(grep -c '^\[[0-9]/4\] ' "$work/run.out")" = 4 ] && [ -f "$work/out/class.csv" ]; then
+	ktap_result pass "class: the run completes: 4 progress lines and class.csv"
+else
+	ktap_diag "exit $rc; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
+	ktap_result fail "class: the run completes: 4 progress lines and class.csv"
+fi
+if [ ! -e "/var/tmp/$marker" ] && [ ! -e "$HOME/$marker" ] && grep -q 'Read-only file system' "$out/write_outside/report.txt"; then
+	ktap_result pass "class: write_outside: no file created outside; the report says what was refused"
+else
+	ktap_result fail "class: write_outside: no file created outside; the report says what was refused"
+fi
+if ! grep -rqs "$token" "$work/out" && grep -q 'sandbox: .*rwq-grader-secret' "$out/read_home/report.txt"; then
+	ktap_result pass "class: read_home: the secret is in no output; the report says what was refused"
+else
+	ktap_result fail "class: read_home: the secret is in no output; the report says what was refused"
+fi
+if [ ! -s "$work/connections" ] 2>/dev/null && grep -qE 'sandbox: .*(unreachable|refused)' "$out/network/report.txt"; then
+	ktap_result pass "class: network: no connection reached the host; the report says what was refused"
+else
+	ktap_diag "connections: $(wc -l <"$work/connections" 2>/dev/null)"
+	ktap_result fail "class: network: no connection reached the host; the report says what was refused"
+fi
+# The console keeps the first $cap bytes ('\r's removed afterwards): more than 90% of the cap
+# means the flood reached it.
+console=$(find "$out/flood/log" -name console.log -printf '%s %p\n' | sort -n | tail -n 1)
+if [ -n "$console" ] && [ "${console%% *}" -le "$cap" ] && [ "${console%% *}" -gt $((cap * 9 / 10)) ] &&
+	grep -q 'flood 1:' "${console#* }"; then
+	ktap_result pass "class: flood: the console log is capped at $cap bytes (${console%% *} kept)"
+else
+	ktap_diag "largest console log: ${console:-none}"
+	ktap_result fail "class: flood: the console log is capped at $cap bytes"
+fi
+# What each earned: every one is the reference with one hostile act that the box contains, so
+# exercise 1 in full (the flood's KICK works: its lines are dropped, not its work).
+score() { sed -n 's/^Score: //p' "$out/$1/report.txt" 2>/dev/null; }
+full=1
+for s in write_outside read_home network flood; do
+	[ "$(score $s)" = 10/10 ] || { full=0; ktap_diag "$s scored '$(score $s)'"; }
+done
+if [ "$full" = 1 ]; then
+	ktap_result pass "class: every contained submission scores what it earned (10/10 on exercise 1)"
+else
+	ktap_result fail "class: every contained submission scores what it earned (10/10 on exercise 1)"
+fi
+ktap_totals
+[ "$KTAP_FAIL" = 0 ]
