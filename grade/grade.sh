@@ -68,6 +68,10 @@ t0=$(now)
 sandboxed_build() {
 	local kv src
 	command -v bwrap >/dev/null || fatal "bubblewrap is needed to build submissions safely: apt-get install bubblewrap (or make deps)"
+	# A sandbox that cannot start is the grader's failure, not the submission's.
+	bwrap --ro-bind / / --unshare-all true 2>"$2.sandbox-err" ||
+		fatal "the build sandbox cannot start here ($(head -n 1 "$2.sandbox-err")): run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+	rm -f "$2.sandbox-err"
 	mkdir -p "$2"
 	mapfile -t kv < <(kmake_vars)
 	# The kernel tree and its source (an O= build refers to it): both visible, read-only.
