@@ -29,6 +29,7 @@ declare -A NEED=(
 	[/usr/bin/shellcheck]=shellcheck
 	[/usr/bin/flock]=util-linux
 	[/usr/bin/bwrap]=bubblewrap
+	[/usr/bin/patch]=patch
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The verdict of `make check`: lint, host unit tests, the harness self-test, the grader's proofs
-# (and its sandbox, on a hostile class), then the guest suite on every kernel, each with host-side checks the guest cannot fake (tests/host/suite.sh).
+# The verdict of `make check`: host unit tests, the guest suite on every kernel (each with
+# host-side checks the guest cannot fake, tests/host/suite.sh), and beside them, reported after:
+# lint, the harness self-test, the grader's proofs and its sandbox on a hostile class.
 # Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
 # with the phase times, the reliability figures per kernel and "N passed, N failed" (every leaf
 # result). Exits 1 on any failure.
@@ -61,15 +62,26 @@ for k in "${kernels[@]}"; do
 done
 
 focused=${TESTS:+TESTS=$TESTS: a focused run}
-# The harness self-test boots guests while lint compiles: run it alongside, report it after.
+# Lint and the harness self-test run in the background beside everything else (lint compiles,
+# the self-test mostly waits for its guests), and are reported after the suites.
 if [ -n "${KDIR:-}" ]; then self=(custom base); else self=("$series" base); fi
 t_self=$(now)
 if [ -z "$focused" ]; then
-	bash "$ROOT/tests/host/selftest.sh" "${self[@]}" >"$log/self.raw" 2>&1 &
+	{
+		bash "$ROOT/tests/host/selftest.sh" "${self[@]}" >"$log/self.raw" 2>&1
+		echo $? >"$log/self.rc"
+		now >"$log/self.end"
+	} &
 	self_pid=$!
+	{
+		bash "$ROOT/tests/host/lint.sh" >"$log/lint.raw" 2>&1
+		echo $? >"$log/lint.rc"
+		now >"$log/lint.end"
+	} &
+	lint_pid=$!
 fi
 # So do the grader's proofs, on every series the base kernels cover (the first gets them all):
-# mostly waiting for delays to expire, they run beside lint and the suites and report last.
+# mostly waiting for delays to expire, they run beside the suites and report last.
 proof_series=()
 for k in "${kernels[@]}"; do
 	case $k in custom/* | */debug) ;; *) proof_series+=("${k%/*}") ;; esac
@@ -88,19 +100,6 @@ if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
 	proof_pid=$!
 fi
 
-# Lint: rustfmt, clippy (through each series' kernel build), cargo fmt/clippy, shellcheck.
-t0=$(now)
-if [ -n "$focused" ]; then
-	ktap_result skip lint "$focused"
-else
-	ktap_diag "lint"
-	bash "$ROOT/tests/host/lint.sh" 2>&1 | indent | tee "$log/lint"
-	rc=${PIPESTATUS[0]}
-	count_leaves "$log/lint"
-	grep -qE '^ *(ok|not ok) ' "$log/lint" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	phase_end lint "$t0" "$rc"
-fi
-
 # Host unit tests of the userspace tools and the ABI table's copies.
 t0=$(now)
 ktap_diag "host unit tests"
@@ -111,19 +110,6 @@ read -r cp cf < <(awk '/test result:/ { p += $4; f += $6 } END { print p + 0, f 
 [ "$rc" = 0 ] || [ "$cf" -gt 0 ] || cf=1
 leaf_pass=$((leaf_pass + cp)) leaf_fail=$((leaf_fail + cf))
 phase_end "host unit tests" "$t0" "$rc"
-
-# The harness proves on a real guest that one test's failure or crash stays its own.
-if [ -n "$focused" ]; then
-	ktap_result skip "harness self-test" "$focused"
-else
-	ktap_diag "harness self-test (ran alongside lint)"
-	wait "$self_pid"
-	rc=$?
-	indent <"$log/self.raw" | tee "$log/self"
-	grep -E '^    (not )?ok [0-9]+ harness: ' "$log/self" >"$log/self.own"
-	count_leaves "$log/self.own"
-	phase_end "harness self-test" "$t_self" "$rc"
-fi
 
 # The guest suite on every kernel.
 for k in "${kernels[@]}"; do
@@ -146,6 +132,32 @@ for k in "${kernels[@]}"; do
 	phase_end "$k" "$t0" "$rc"
 done
 
+# Lint: rustfmt, clippy (through each series' kernel build), cargo fmt/clippy, shellcheck.
+if [ -n "$focused" ]; then
+	ktap_result skip lint "$focused"
+else
+	ktap_diag "lint (ran alongside the suites)"
+	wait "$lint_pid"
+	rc=$(cat "$log/lint.rc" 2>/dev/null || echo 1)
+	indent <"$log/lint.raw" | tee "$log/lint"
+	count_leaves "$log/lint"
+	grep -qE '^ *(ok|not ok) ' "$log/lint" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	phase_end lint "$t_self" "$rc" "$(cat "$log/lint.end" 2>/dev/null || now)"
+fi
+
+# The harness proves on a real guest that one test's failure or crash stays its own.
+if [ -n "$focused" ]; then
+	ktap_result skip "harness self-test" "$focused"
+else
+	ktap_diag "harness self-test (ran alongside the suites)"
+	wait "$self_pid"
+	rc=$(cat "$log/self.rc" 2>/dev/null || echo 1)
+	indent <"$log/self.raw" | tee "$log/self"
+	grep -E '^    (not )?ok [0-9]+ harness: ' "$log/self" >"$log/self.own"
+	count_leaves "$log/self.own"
+	phase_end "harness self-test" "$t_self" "$rc" "$(cat "$log/self.end" 2>/dev/null || now)"
+fi
+
 # The grader discriminates: the reference scores full marks, the starter and every mutant what
 # they really do.
 if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
@@ -156,7 +168,7 @@ else
 	for p in proof class; do
 		name="grader proofs"
 		[ $p = class ] && name="grade-all sandbox"
-		ktap_diag "$name (ran alongside lint and the suites)"
+		ktap_diag "$name (ran alongside the suites)"
 		rc=$(cat "$log/$p.rc" 2>/dev/null || echo 1)
 		grep -v '^==>' "$log/$p.raw" | indent | tee "$log/$p"
 		grep -E '^    (not )?ok [0-9]+ (grade|class): ' "$log/$p" >"$log/$p.own"
