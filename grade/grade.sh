@@ -88,7 +88,10 @@ sandboxed_build() {
 			[ -f /tmp/build/out/rust_workq.ko ] && cp /tmp/build/out/rust_workq.ko /tmp/out/
 			exit $rc' sh "${GRADE_BUILD_CPU_SECONDS:-300}" "$K_DIR" "${kv[@]}" 2>&1 |
 		head -c 1048576 >"$2/build.log"
-	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$2/rust_workq.ko" ]
+	local rc=${PIPESTATUS[0]}
+	# The compiler names the sandbox's copy: name the submission's own files instead.
+	sed -i "s|/tmp/build/src/|$1/|g" "$2/build.log"
+	[ "$rc" = 0 ] && [ -f "$2/rust_workq.ko" ]
 }
 
 # The submission's build. A module that does not build scores 0, with the compiler's errors.

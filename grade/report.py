@@ -84,12 +84,15 @@ def main():
                if re.search(r"Read-only file system|Network is unreachable|Temporary failure in name resolution|"
                             r"Could not resolve|Connection refused|Permission denied|No such file or directory", l)
                and "error[" not in l]
-    for l in refused[:5]:
+    for l in list(dict.fromkeys(refused))[:5]:
         print(f"sandbox: the build tried, and was refused: {l[:200]}")
     build_errors = ""
     if a.build_log is not None:
         log = Path(a.build_log).read_text() if Path(a.build_log).exists() else ""
-        build_errors = "\n".join(l for l in log.splitlines() if not l.startswith(("make", "  ")) or "error" in l)
+        # The compiler's messages, without make's and kbuild's own progress lines.
+        build_errors = "\n".join(
+            l for l in log.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
+        )
         print("the module does not build: every check scores 0. The compiler said:")
         for l in build_errors.splitlines()[:60]:
             print("    " + l)
