@@ -86,6 +86,8 @@ def main():
                and "error[" not in l]
     for l in list(dict.fromkeys(refused))[:5]:
         print(f"sandbox: the build tried, and was refused: {l[:200]}")
+    if log.exists() and log.stat().st_size >= 1 << 20:
+        print("sandbox: the build's output reached its cap of 1 MiB: the build was stopped there")
     build_errors = ""
     if a.build_log is not None:
         log = Path(a.build_log).read_text() if Path(a.build_log).exists() else ""
