@@ -35,7 +35,7 @@
 //!
 //! # Which queue (exercise 9)
 //!
-// E9/10: answer exercise 9 here: for each of the lab's four workloads, the system queue and why,
+// E9/18: answer exercise 9 here: for each of the lab's four workloads, the system queue and why,
 // in one sentence each (`make grade` leaves this exercise to your instructor).
 //! - A 50 MB DMA buffer taking several hundred ms: `system_long()`, the queue meant for items
 //!   that may run long, so they do not hold up short items or flushes of `system()`.
@@ -216,10 +216,13 @@ struct DeviceState {
     // E6/2: a pinned `DelayedWork` for `KICK_DELAYED`.
     #[pin]
     delayed: DelayedWork<DeviceState, DELAYED>,
+    // E7/2: a private queue for `SPAWN`'s closures (`OwnedQueue`, wq.rs), so that unloading can
+    // drain them: a closure has no handle to cancel.
     /// Where `SPAWN`'s closures run, so that unloading can wait for them (exercise 7).
-    spawn_queue: OwnedQueue, // E7
+    spawn_queue: OwnedQueue,
+    // E8/2: the stopping flag, an `AtomicBool`.
     /// Set when the module unloads; the self-rescheduling item stops at it (exercise 8).
-    stopping: AtomicBool, // E8
+    stopping: AtomicBool,
     stats: Counters,
 }
 
