@@ -34,7 +34,7 @@ help: ## this list
 demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
 
-check: ## lint, host tests, harness self-test, the guest suite on every kernel (what CI runs)
+check: ## the guest suite on every kernel, lint, host tests, harness self-test, grader proofs (what CI runs)
 	@bash tests/host/check.sh $(CHECK_KERNELS)
 
 skels: ## write the lab's starter to skels/, generated from the solution (TODO=N, FORCE=1)
