@@ -24,6 +24,11 @@ flavor=base
 case ${DEBUG:-0} in 1 | y | yes) flavor=debug ;; esac
 command -v bwrap >/dev/null || fatal "bubblewrap is needed to build submissions safely: apt-get install bubblewrap (or make deps)"
 
+# Results live under a name safe for paths and CSV: other characters become "_".
+safe_name() {
+	printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'
+}
+
 class=${GRADE_OUT:-$OUT/grade}
 mkdir -p "$class/class"
 load_kernel --default "$flavor" || fatal "cannot prepare the $flavor kernel (see above)"
@@ -33,7 +38,7 @@ n=${#dirs[@]} i=0 graded=0 spent=0
 for d in "${dirs[@]}"; do
 	i=$((i + 1))
 	name=$(basename "$d")
-	out=$class/class/$name
+	out=$class/class/$(safe_name "$name")
 	if [ -f "$out/results.json" ] && [ "${FORCE:-0}" != 1 ]; then
 		printf '[%d/%d] %s: graded before (FORCE=1 regrades)\n' "$i" "$n" "$name"
 		continue
@@ -57,5 +62,5 @@ done
 
 # The table and class.csv, from every results.json (this run's and earlier ones).
 results=()
-for d in "${dirs[@]}"; do results+=("$class/class/$(basename "$d")/results.json"); done
+for d in "${dirs[@]}"; do results+=("$class/class/$(safe_name "$(basename "$d")")/results.json"); done
 python3 "$ROOT/grade/class.py" "$class/class.csv" "${results[@]}"
