@@ -7,7 +7,8 @@
 #   network        its Kbuild connects to a listener on the host's loopback
 #   flood          its KICK floods the kernel console (with a small output cap for the test)
 # Each must be contained (no file created, no secret in any output, no connection, the console
-# log capped), score what it earned, and the class run must complete. Graded on exercise 1 only.
+# log capped), score what it earned, and the class run must complete. Graded on exercise 1 only,
+# with an instructor's hidden check (EXTRA_TESTS) that counts and is marked hidden in the JSON.
 # Usage: grade-class.sh
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -61,12 +62,28 @@ s = s.replace(old, old + '        for i in 0..20000 {\n            pr_err!("floo
 open(p, "w").write(s)
 PY
 
+# An instructor's hidden check, in the checks' own format.
+mkdir -p "$work/hidden"
+cat >"$work/hidden/15-hidden_value_twice.sh" <<'CHECK'
+# shellcheck shell=sh
+# Hidden: KICK_WITH_VALUE twice with one value: two "worker received" lines.
+#@ exercise=1
+#@ points=5
+#@ limit=10
+. /tests/grade-lib.sh
+v=$(random_value)
+call KICK_WITH_VALUE -v "$v"
+await_worker "worker received: $v" >/dev/null
+call KICK_WITH_VALUE -v "$v"
+two() { [ "$(worker_count "worker received: $v")" = 2 ]; }
+wait_until 5 two || fail "expected two lines with \"worker received: $v\""
+CHECK
 cap=262144
-SUBMISSIONS=$class EXERCISE=1 GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
+SUBMISSIONS=$class EXERCISE=1 EXTRA_TESTS=$work/hidden GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
 rc=$?
 sed 's/^/    /' "$work/run.out"
 ktap_header
-ktap_plan 6
+ktap_plan 7
 out=$work/out/class
 if [ "$rc" = 0 ] && [ "$(grep -c '^\[[0-9]/4\] ' "$work/run.out")" = 4 ] && [ -f "$work/out/class.csv" ]; then
 	ktap_result pass "class: the run completes: 4 progress lines and class.csv"
@@ -100,17 +117,31 @@ else
 	ktap_diag "largest console log: ${console:-none}"
 	ktap_result fail "class: flood: the console log is capped at $cap bytes"
 fi
-# What each earned: every one is the reference with one hostile act that the box contains, so
-# exercise 1 in full (the flood's KICK works: its lines are dropped, not its work).
+# What each earned: the three hostile builds are the reference with one act the box contains,
+# so exercise 1 in full, the hidden check included. The flood gets a score too: what it earned
+# depends on which of its own lines the kernel log kept.
 score() { sed -n 's/^Score: //p' "$out/$1/report.txt" 2>/dev/null; }
 full=1
-for s in write_outside read_home network flood; do
-	[ "$(score $s)" = 10/10 ] || { full=0; ktap_diag "$s scored '$(score $s)'"; }
+for s in write_outside read_home network; do
+	[ "$(score $s)" = 15/15 ] || { full=0; ktap_diag "$s scored '$(score $s)'"; }
 done
+[ -n "$(score flood)" ] || { full=0; ktap_diag "flood has no score"; }
 if [ "$full" = 1 ]; then
-	ktap_result pass "class: every contained submission scores what it earned (10/10 on exercise 1)"
+	ktap_result pass "class: the contained builds score 15/15 on exercise 1; the flood is graded ($(score flood))"
 else
-	ktap_result fail "class: every contained submission scores what it earned (10/10 on exercise 1)"
+	ktap_result fail "class: the contained builds score 15/15 on exercise 1; the flood is graded"
+fi
+hidden=$(python3 - "$out/network/results.json" 2>/dev/null <<'PY'
+import json, sys
+for t in json.load(open(sys.argv[1]))["tests"]:
+    if "hidden_value_twice" in t["name"]:
+        print(f"{t['visibility']}:{t['score']}/{t['max_score']}")
+PY
+)
+if [ "$hidden" = hidden:5/5 ]; then
+	ktap_result pass "class: the instructor's hidden check counts and is marked hidden in results.json"
+else
+	ktap_result fail "class: the instructor's hidden check counts and is marked hidden in results.json ($hidden)"
 fi
 ktap_totals
 [ "$KTAP_FAIL" = 0 ]
