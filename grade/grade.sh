@@ -88,10 +88,18 @@ sandboxed_build() {
 			[ -f /tmp/build/out/rust_workq.ko ] && cp /tmp/build/out/rust_workq.ko /tmp/out/
 			exit $rc' sh "${GRADE_BUILD_CPU_SECONDS:-300}" "$K_DIR" "${kv[@]}" 2>&1 |
 		head -c 1048576 >"$2/build.log"
-	local rc=${PIPESTATUS[0]}
+	local rc=${PIPESTATUS[0]} ko=$2/rust_workq.ko esc
+	# What the sandbox left in OUT is the submission's: keep a regular rust_workq.ko of at most
+	# 64 MiB (not a symlink to a host file, not a FIFO) and the log, nothing else.
+	if [ -f "$ko" ] && [ ! -L "$ko" ] && [ "$(stat -c %s "$ko")" -le 67108864 ]; then
+		mv "$ko" "$2.ko"
+	fi
+	find "$2" -mindepth 1 ! -name build.log -exec rm -rf {} +
+	[ ! -f "$2.ko" ] || mv "$2.ko" "$ko"
 	# The compiler names the sandbox's copy: name the submission's own files instead.
-	sed -i "s|/tmp/build/src/|$1/|g" "$2/build.log"
-	[ "$rc" = 0 ] && [ -f "$2/rust_workq.ko" ]
+	esc=$(printf '%s' "$1" | sed 's/[\\&|]/\\&/g')
+	sed -i "s|/tmp/build/src/|$esc/|g" "$2/build.log"
+	[ "$rc" = 0 ] && [ -f "$ko" ]
 }
 
 # The submission's build. A module that does not build scores 0, with the compiler's errors.

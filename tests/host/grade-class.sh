@@ -5,6 +5,7 @@
 #   write_outside  its Kbuild creates a file outside its directory (/var/tmp, the home directory)
 #   read_home      its Kbuild reads a secret from the grader's home into the build's output
 #   network        its Kbuild connects to a listener on the host's loopback
+#   symlink_out    its Kbuild leaves rust_workq.ko in the output as a symlink to the secret
 #   flood          its KICK floods the kernel console (with a small output cap for the test)
 # Each must be contained (no file created, no secret in any output, no connection, the console
 # log capped), score what it earned, and the class run must complete. Graded on exercise 1 only,
@@ -52,6 +53,9 @@ printf '$(warning stolen: $(shell cat $(HOME)/.rwq-grader-secret))\n' >>"$class/
 submission network
 # shellcheck disable=SC2016
 printf '$(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s")\n' "$port" >>"$class/network/Kbuild"
+submission symlink_out
+# shellcheck disable=SC2016
+printf '$(shell ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/more)\n' "$secret" "$secret" >>"$class/symlink_out/Kbuild"
 submission flood
 python3 - "$class/flood/rust_workq.rs" <<'PY'
 import sys
@@ -83,23 +87,30 @@ SUBMISSIONS=$class EXERCISE=1 EXTRA_TESTS=$work/hidden GRADE_OUT=$work/out RWQ_O
 rc=$?
 sed 's/^/    /' "$work/run.out"
 ktap_header
-ktap_plan 7
+ktap_plan 8
 out=$work/out/class
-if [ "$rc" = 0 ] && [ "$(grep -c '^\[[0-9]/4\] ' "$work/run.out")" = 4 ] && [ -f "$work/out/class.csv" ]; then
-	ktap_result pass "class: the run completes: 4 progress lines and class.csv"
+if [ "$rc" = 0 ] && [ "$(grep -c '^\[[0-9]/5\] ' "$work/run.out")" = 5 ] && [ -f "$work/out/class.csv" ]; then
+	ktap_result pass "class: the run completes: 5 progress lines and class.csv"
 else
 	ktap_diag "exit $rc; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
-	ktap_result fail "class: the run completes: 4 progress lines and class.csv"
+	ktap_result fail "class: the run completes: 5 progress lines and class.csv"
 fi
 if [ ! -e "/var/tmp/$marker" ] && [ ! -e "$HOME/$marker" ] && grep -q 'Read-only file system' "$out/write_outside/report.txt"; then
 	ktap_result pass "class: write_outside: no file created outside; the report says what was refused"
 else
 	ktap_result fail "class: write_outside: no file created outside; the report says what was refused"
 fi
-if ! grep -rqs "$token" "$work/out" && grep -q 'sandbox: .*rwq-grader-secret' "$out/read_home/report.txt"; then
+# grep -R follows symlinks: a link to the secret left in any output would be found.
+if ! grep -Rqs "$token" "$work/out" && grep -q 'sandbox: .*rwq-grader-secret' "$out/read_home/report.txt"; then
 	ktap_result pass "class: read_home: the secret is in no output; the report says what was refused"
 else
 	ktap_result fail "class: read_home: the secret is in no output; the report says what was refused"
+fi
+if [ -z "$(find "$work/out" -type l)" ] && [ "$(sed -n 's/^Score: //p' "$out/symlink_out/report.txt")" = 0/15 ]; then
+	ktap_result pass "class: symlink_out: no symlink reaches the host's outputs; its module counts as not built"
+else
+	ktap_diag "symlinks: $(find "$work/out" -type l | head -n 3 | tr '\n' ' ')"
+	ktap_result fail "class: symlink_out: no symlink reaches the host's outputs; its module counts as not built"
 fi
 if [ ! -s "$work/connections" ] 2>/dev/null && grep -qE 'sandbox: .*(unreachable|refused)' "$out/network/report.txt"; then
 	ktap_result pass "class: network: no connection reached the host; the report says what was refused"
