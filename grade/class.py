@@ -20,8 +20,8 @@ def main():
         x = d.get("extra_data", {})
         rows.append((f.parent.name, d["score"], x.get("max_score", ""), x.get("exercises", {}),
                      x.get("build", "?"), x.get("crashed", [])))
-    order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
-    exercises = sorted({e for r in rows for e in r[3]}, key=order)
+    # The exercises in the order report.py wrote them (every row's, first seen first).
+    exercises = list(dict.fromkeys(e for r in rows for e in r[3]))
     head = ["name", "score", "max"] + [f"e{e}" if e.isdigit() else e for e in exercises] + ["build", "crashed"]
     table = []
     for name, score, mx, ex, build, crashed in rows:

@@ -20,9 +20,8 @@ subs=$(cd "$SUBMISSIONS" 2>/dev/null && pwd) || fatal "SUBMISSIONS=$SUBMISSIONS 
 [ -z "${MODULE:-}" ] || fatal "MODULE= is for make grade; grade-all grades every directory in SUBMISSIONS"
 mapfile -t dirs < <(find "$subs" -mindepth 1 -maxdepth 1 -type d | sort)
 [ ${#dirs[@]} -gt 0 ] || fatal "SUBMISSIONS=$subs has no subdirectory"
-flavor=base
-case ${DEBUG:-0} in 1 | y | yes) flavor=debug ;; esac
-command -v bwrap >/dev/null || fatal "bubblewrap is needed to build submissions safely: apt-get install bubblewrap (or make deps)"
+flavor=$(grade_flavor) || fatal "DEBUG=$DEBUG: give DEBUG=1 or leave it out"
+why=$(sandbox_ready) || fatal "$why"
 
 # Results live under a name safe for paths and CSV: other characters become "_".
 safe_name() {

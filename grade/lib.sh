@@ -53,10 +53,9 @@ await_worker() {
 # table; its pid in /tmp/caller. Fails the check with the tool's error.
 call() {
 	name=$1
+	args_of "$name"
 	shift
-	eval "args=\${IOCTL_$name:-}"
-	[ -n "$args" ] || fail "call: no ioctl command named '$name'"
-	# shellcheck disable=SC2086 # $args is the tool's argument list
+	# shellcheck disable=SC2086,SC2154 # $args, set by args_of, is the tool's argument list
 	sh -c 'echo $$ >/tmp/caller; exec ioctl "$@"' sh "$DEV" $args "$@" >/tmp/call.out 2>&1 ||
 		fail "$name: $(cat /tmp/call.out)"
 }

@@ -24,7 +24,7 @@ def meta(path):
     about = " ".join(l[2:] for l in lines[1:] if l.startswith("# ") and not l.startswith("#@"))
     return {
         "name": name,
-        "exercise": get("exercise") or "?",
+        "exercise": get("exercise"),
         "points": int(get("points") or 0),
         "limit": get("limit"),
         "about": about.split(". ")[0],
@@ -39,7 +39,7 @@ def parse_ktap(path):
         if m:
             name = m.group(2).split("@")[0]
             verdict = "skip" if m.group(3) is not None else ("pass" if m.group(1) == "ok" else "fail")
-            r = {"verdict": verdict, "output": [], "took": None, "limit": None, "skip": m.group(3)}
+            r = {"verdict": verdict, "output": [], "took": None, "limit": None}
             for d in pending:
                 t = re.match(rf"^{re.escape(m.group(2))} took ([0-9.]+)s \(limit (\d+)s\)$", d)
                 if t:
@@ -80,7 +80,8 @@ def main():
     print(f"Grading {a.module} on {a.kernel}")
     # What the build's sandbox refused, so that the instructor sees what a submission tried.
     log = Path(a.build_log or Path(a.ktap).parent / "module" / "build.log")
-    refused = [l.strip() for l in (log.read_text(errors="replace").splitlines() if log.exists() else [])
+    log_text = log.read_text(errors="replace") if log.exists() else ""
+    refused = [l.strip() for l in log_text.splitlines()
                if re.search(r"Read-only file system|Network is unreachable|Temporary failure in name resolution|"
                             r"Could not resolve|Connection refused|Permission denied|No such file or directory", l)
                and "error[" not in l]
@@ -90,10 +91,9 @@ def main():
         print("sandbox: the build's output reached its cap of 1 MiB: the build was stopped there")
     build_errors = ""
     if a.build_log is not None:
-        log = Path(a.build_log).read_text() if Path(a.build_log).exists() else ""
         # The compiler's messages, without make's and kbuild's own progress lines.
         build_errors = "\n".join(
-            l for l in log.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
+            l for l in log_text.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
         )
         print("the module does not build: every check scores 0. The compiler said:")
         for l in build_errors.splitlines()[:60]:

@@ -81,15 +81,19 @@ fi
 console=$logdir/console.log
 out=$logdir/out.log
 : >"$out"
-cap=${RWQ_OUTPUT_CAP:-4194304}
-# The console goes through a FIFO to a reader that keeps the first $cap bytes and drains the rest.
+# Keeps the first RWQ_OUTPUT_CAP bytes of its input and drains the rest.
+capped() {
+	head -c "${RWQ_OUTPUT_CAP:-4194304}"
+	cat >/dev/null
+}
+# The console goes through a FIFO to a capped reader.
 mkfifo "$work/console"
-{ head -c "$cap"; cat >/dev/null; } <"$work/console" >"$console" &
+capped <"$work/console" >"$console" &
 t0=$(now)
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
 	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
-	{ head -c "$cap"; cat >/dev/null; } | sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
+	capped | sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
 qrc=${PIPESTATUS[0]}
 wait
 set -e

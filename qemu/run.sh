@@ -3,8 +3,8 @@
 # Prepares everything for a kernel and boots it: what `make run`, `make demo` and `make bench`
 # do. With a command, exits with the command's own exit status (make can only say 2). The kernel
 # is KERNEL_SERIES (default: the newest supported series the mirror offers) and FLAVOR (base);
-# MODULE=DIR boots with the module built from DIR (a student's, the starter) instead of the
-# reference one.
+# MODULE=DIR boots with the module built from DIR (a student's, the starter; built as make grade
+# builds it) instead of the reference one.
 # Usage: qemu/run.sh [--flavor base|debug] [--tsc] [--timeout S] [COMMAND]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +24,8 @@ note "kernel $K_NAME ($K_VERSION)"
 boot=(bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" --append "$K_APPEND")
 if [ -n "${MODULE:-}" ]; then
 	dir=$(cd "$MODULE" 2>/dev/null && pwd) || die "MODULE=$MODULE is not a directory"
-	{ build_module "$dir" "$K_OUT/run-module" "$K_DIR" && [ -f "$K_OUT/run-module/rust_workq.ko" ]; } || {
+	why=$(sandbox_ready) || die "$why"
+	build_submission "$dir" "$K_OUT/run-module" || {
 		cat "$K_OUT/run-module/build.log" >&2
 		die "MODULE=$dir does not build (compiler output above)"
 	}

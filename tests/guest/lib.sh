@@ -75,19 +75,22 @@ on_pid() { echo "$1" | sed -n 's/.*\[on .* pid \([0-9]*\)\]$/\1/p'; }
 on_comm() { echo "$1" | sed -n 's/.*\[on \(.*\) pid [0-9]*\]$/\1/p'; }
 from_pid() { echo "$1" | sed -n 's/.*\[from .* pid \([0-9]*\)\]$/\1/p'; }
 
-# J NR ARGS...: the lab's tool on the device, type 'J'.
 # The ABI's commands by name: IOCTL_KICK='-t J -n 10 -d none', ... (from ioctl_abi.rs).
 eval "$(ioctl --sh-env)"
 
 # J NAME [-v VALUE]: the lab's tool on the device, the command named as in the ABI
 # (J KICK, J KICK_WITH_VALUE -v 42).
 J() {
-	name=$1
+	args_of "$1"
 	shift
-	eval "args=\${IOCTL_$name:-}"
-	[ -n "$args" ] || fail "J: no ioctl command named '$name' (ioctl --sh-env lists them)"
 	# shellcheck disable=SC2086 # $args is the tool's argument list
 	ioctl "$DEV" $args "$@"
+}
+
+# args_of NAME: sets $args to the tool's arguments for the ABI's command NAME, or fails the test.
+args_of() {
+	eval "args=\${IOCTL_$1:-}"
+	[ -n "$args" ] || fail "no ioctl command named '$1' (ioctl --sh-env lists them)"
 }
 
 # A field of `ioctl --stats`: stat_of ITEM FIELD.

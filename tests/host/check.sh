@@ -22,6 +22,28 @@ phase_end() { # phase_end NAME START RC [END]
 	phases+=("$(awk -v n="$1" -v a="$2" -v b="${4:-$(now)}" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")
 	if [ "$3" = 0 ]; then ktap_result pass "$1"; else ktap_result fail "$1"; fi
 }
+# in_background NAME CMD...: runs CMD (not in the background itself: the caller puts a group of
+# these there), keeping its output, status and start and end times in $log/NAME.*.
+in_background() {
+	local name=$1
+	shift
+	now >"$log/$name.start"
+	"$@" >"$log/$name.raw" 2>&1
+	echo $? >"$log/$name.rc"
+	now >"$log/$name.end"
+}
+# report_background NAME TITLE: reports what in_background kept of NAME as one phase, whose own
+# results are the lines "ok N NAME: ..." of its stream (nested streams are its inner detail).
+report_background() {
+	local rc
+	ktap_diag "$2 (ran alongside the suites)"
+	rc=$(cat "$log/$1.rc" 2>/dev/null || echo 1)
+	grep -v '^==>' "$log/$1.raw" | indent | tee "$log/$1"
+	grep -E "^    (not )?ok [0-9]+ $1: " "$log/$1" >"$log/$1.own"
+	count_leaves "$log/$1.own"
+	grep -q . "$log/$1.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	phase_end "$2" "$(cat "$log/$1.start")" "$rc" "$(cat "$log/$1.end" 2>/dev/null || now)"
+}
 # Counts the leaf results of an indented stream (file $1).
 count_leaves() {
 	leaf_pass=$((leaf_pass + $(grep -cE '^ *ok [0-9-]' "$1")))
@@ -65,21 +87,10 @@ focused=${TESTS:+TESTS=$TESTS: a focused run}
 # Lint and the harness self-test run in the background beside everything else (lint compiles,
 # the self-test mostly waits for its guests), and are reported after the suites.
 if [ -n "${KDIR:-}" ]; then self=(custom base); else self=("$series" base); fi
-t_self=$(now)
 if [ -z "$focused" ]; then
-	{
-		bash "$ROOT/tests/host/selftest.sh" "${self[@]}" >"$log/self.raw" 2>&1
-		echo $? >"$log/self.rc"
-		now >"$log/self.end"
-	} &
-	self_pid=$!
-	{
-		# Compiling yields the CPU to the guests in the foreground, whose time it would take.
-		nice -n 19 bash "$ROOT/tests/host/lint.sh" >"$log/lint.raw" 2>&1
-		echo $? >"$log/lint.rc"
-		now >"$log/lint.end"
-	} &
-	lint_pid=$!
+	in_background harness bash "$ROOT/tests/host/selftest.sh" "${self[@]}" &
+	# Compiling yields the CPU to the guests in the foreground, whose time it would take.
+	in_background lint nice -n 19 bash "$ROOT/tests/host/lint.sh" &
 fi
 # So do the grader's proofs, on every series the base kernels cover (the first gets them all):
 # mostly waiting for delays to expire, they run beside the suites and report last.
@@ -87,18 +98,12 @@ proof_series=()
 for k in "${kernels[@]}"; do
 	case $k in custom/* | */debug) ;; *) proof_series+=("${k%/*}") ;; esac
 done
-t_proof=$(now)
 if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
 	# The hostile class after the proofs: both boot guests, one at a time.
 	{
-		bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}" >"$log/proof.raw" 2>&1
-		echo $? >"$log/proof.rc"
-		now >"$log/proof.end"
-		bash "$ROOT/tests/host/grade-class.sh" >"$log/class.raw" 2>&1
-		echo $? >"$log/class.rc"
-		now >"$log/class.end"
+		in_background grade bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}"
+		in_background class bash "$ROOT/tests/host/grade-class.sh"
 	} &
-	proof_pid=$!
 fi
 
 # Host unit tests of the userspace tools and the ABI table's copies.
@@ -133,51 +138,23 @@ for k in "${kernels[@]}"; do
 	phase_end "$k" "$t0" "$rc"
 done
 
-# Lint: rustfmt, clippy (through each series' kernel build), cargo fmt/clippy, shellcheck.
+# What ran beside the suites: lint (rustfmt, clippy through each series' kernel build, cargo
+# fmt/clippy, shellcheck); the harness self-test (one test's failure or crash stays its own, on a
+# real guest); the grader's proofs (the reference scores full marks, the starter and every mutant
+# what they really do) and its sandbox on a hostile class.
+wait
 if [ -n "$focused" ]; then
-	ktap_result skip lint "$focused"
+	for p in lint "harness self-test" "grader proofs" "grade-all sandbox"; do ktap_result skip "$p" "$focused"; done
 else
-	ktap_diag "lint (ran alongside the suites)"
-	wait "$lint_pid"
-	rc=$(cat "$log/lint.rc" 2>/dev/null || echo 1)
-	indent <"$log/lint.raw" | tee "$log/lint"
-	count_leaves "$log/lint"
-	grep -qE '^ *(ok|not ok) ' "$log/lint" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	phase_end lint "$t_self" "$rc" "$(cat "$log/lint.end" 2>/dev/null || now)"
-fi
-
-# The harness proves on a real guest that one test's failure or crash stays its own.
-if [ -n "$focused" ]; then
-	ktap_result skip "harness self-test" "$focused"
-else
-	ktap_diag "harness self-test (ran alongside the suites)"
-	wait "$self_pid"
-	rc=$(cat "$log/self.rc" 2>/dev/null || echo 1)
-	indent <"$log/self.raw" | tee "$log/self"
-	grep -E '^    (not )?ok [0-9]+ harness: ' "$log/self" >"$log/self.own"
-	count_leaves "$log/self.own"
-	phase_end "harness self-test" "$t_self" "$rc" "$(cat "$log/self.end" 2>/dev/null || now)"
-fi
-
-# The grader discriminates: the reference scores full marks, the starter and every mutant what
-# they really do.
-if [ -n "$focused" ] || [ ${#proof_series[@]} = 0 ]; then
-	ktap_result skip "grader proofs" "${focused:-no base kernel of a supported series}"
-	ktap_result skip "grade-all sandbox" "${focused:-no base kernel of a supported series}"
-else
-	wait "$proof_pid"
-	for p in proof class; do
-		name="grader proofs"
-		[ $p = class ] && name="grade-all sandbox"
-		ktap_diag "$name (ran alongside the suites)"
-		rc=$(cat "$log/$p.rc" 2>/dev/null || echo 1)
-		grep -v '^==>' "$log/$p.raw" | indent | tee "$log/$p"
-		grep -E '^    (not )?ok [0-9]+ (grade|class): ' "$log/$p" >"$log/$p.own"
-		count_leaves "$log/$p.own"
-		grep -q . "$log/$p.own" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-		phase_end "$name" "$t_proof" "$rc" "$(cat "$log/$p.end" 2>/dev/null || now)"
-		t_proof=$(cat "$log/$p.end" 2>/dev/null || now)
-	done
+	report_background lint lint
+	report_background harness "harness self-test"
+	if [ ${#proof_series[@]} = 0 ]; then
+		ktap_result skip "grader proofs" "no base kernel of a supported series"
+		ktap_result skip "grade-all sandbox" "no base kernel of a supported series"
+	else
+		report_background grade "grader proofs"
+		report_background class "grade-all sandbox"
+	fi
 fi
 
 ktap_totals

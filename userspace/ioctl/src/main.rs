@@ -275,14 +275,9 @@ fn describe(err: &std::io::Error) -> String {
     format!("{} ({msg})", errno_name(code))
 }
 
-/// Issues `cmd` on `device` with `buf` (or the raw `arg`); returns the ioctl's result.
-fn issue(device: &str, cmd: u32, buf: &mut [u8], arg: Option<usize>) -> Result<i32, String> {
-    issue_n(device, cmd, buf, arg, 1)
-}
-
-/// Issues `cmd` `times` times on one open file, stopping at the first failure; returns the last
-/// result.
-fn issue_n(
+/// Issues `cmd` on `device` with `buf` (or the raw `arg`), `times` times on one open file,
+/// stopping at the first failure; returns the last result.
+fn issue(
     device: &str,
     cmd: u32,
     buf: &mut [u8],
@@ -352,7 +347,7 @@ fn run(req: Request) -> Result<(), String> {
         Request::ShEnv => print!("{}", sh_env()),
         Request::Stats { device } => {
             let mut buf = vec![0u8; core::mem::size_of::<Stats>()];
-            issue(&device, GET_STATS, &mut buf, None)?;
+            issue(&device, GET_STATS, &mut buf, None, 1)?;
             let stats = Stats::from_bytes(&buf).ok_or("short GET_STATS reply")?;
             for (name, s) in ITEM_NAMES.iter().zip(stats.items()) {
                 println!(
@@ -368,7 +363,7 @@ fn run(req: Request) -> Result<(), String> {
             if r.hog_cpu0 {
                 hog_cpu0()?;
             }
-            let ret = issue_n(&r.device, r.cmd, &mut buf, r.arg, r.repeat)?;
+            let ret = issue(&r.device, r.cmd, &mut buf, r.arg, r.repeat)?;
             if r.dir & IOC_READ != 0 && r.arg.is_none() {
                 let hex: Vec<String> = buf.iter().map(|b| format!("{b:02x}")).collect();
                 println!("read {} bytes: {}", buf.len(), hex.join(" "));
