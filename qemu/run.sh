@@ -33,6 +33,6 @@ if [ -n "${MODULE:-}" ]; then
 	boot+=(--module "$K_OUT/run-module/rust_workq.ko")
 fi
 if [ $# -gt 0 ]; then
-	exec "${boot[@]}" --logdir "$K_OUT/log/run" --timeout 600 "${args[@]}" --cmd "$*"
+	exec "${boot[@]}" --logdir "$K_OUT/run" --timeout 600 "${args[@]}" --cmd "$*"
 fi
 exec "${boot[@]}" "${args[@]}"

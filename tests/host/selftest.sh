@@ -11,19 +11,21 @@ set -uo pipefail
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-bash "$ROOT/tests/host/suite.sh" "$1" "$2" "$ROOT"/tests/harness/[0-9]*.sh >"$out" 2>&1
+# Its own log directory: make check runs this beside the guest suites, which clear theirs.
+bash "$ROOT/tests/host/suite.sh" --log "$OUT/selftest" "$1" "$2" "$ROOT"/tests/harness/[0-9]*.sh >"$out" 2>&1
 sed 's/^/    /' "$out"
 expect() { # expect NAME PATTERN WHAT
 	if grep -qE "$2" "$out"; then ktap_result pass "harness: $1: $3"; else ktap_result fail "harness: $1: $3"; fi
 }
 ktap_header
-ktap_plan 8
+ktap_plan 9
 expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
 expect unload_and_fail '^#   module was not loaded: the next test loads it again$' "the runner reports the module it left unloaded"
 expect state_is_known '^ok 2 state_is_known$' "the next test starts from the known state"
 expect crash '^not ok 3 crash$' "a test that crashes the guest fails"
 expect crash '^# crash crashed the guest' "the host names the test that crashed, with the console's tail"
 expect after_crash '^ok 4 after_crash$' "the test after a crash passes in a fresh guest"
+expect suite '^ok 5 [^ ]+: every planned test reported \(4\)$' "the host has exactly one result for each of the four tests"
 
 # Shell variables, $(...), quotes, semicolons and $? must reach the guest's shell unexpanded.
 # shellcheck disable=SC2016 # the $ signs are for the guest's shell
