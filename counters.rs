@@ -3,9 +3,11 @@
 //! The counters behind `GET_STATS`: per work item, how many submissions were queued or dropped,
 //! how many runs and cancellations there were, and the latency of the last run an ioctl queued.
 //!
-//! All counters are independent statistics read with `Relaxed` loads: a snapshot taken while
+//! The counters are independent statistics read with `Relaxed` loads: a snapshot taken while
 //! work runs may be a moment old in one field and not in another, which `GET_STATS` documents
-//! (`ran + cancelled == queued` holds once the work has drained).
+//! (`ran + cancelled == queued` holds once the work has drained). One pair is ordered: a run is
+//! counted in `ran` only after its latency is stored (`started`), so whoever waits for `ran` to
+//! grow reads that run's latency.
 
 use core::sync::atomic::{
     AtomicU64,
@@ -72,12 +74,14 @@ impl Counters {
     }
 
     /// Nanoseconds since the counters were created.
+    #[inline]
     fn now_ns(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Records the entry time of an ioctl that is about to enqueue `item`, unless an earlier
     /// submission of the still-pending item already did (it is the one that will run).
+    #[inline]
     pub(crate) fn stamp(&self, item: Item) {
         let c = self.item(item);
         // An `Err` means an earlier stamp is still waiting for its run: keep it.
@@ -109,15 +113,26 @@ impl Counters {
 
     /// Called first thing in `item`'s work function; returns the ns since the ioctl that queued
     /// this run, if one stamped it.
+    ///
+    /// The clock is read before anything else, so that the latency ends where the work function
+    /// starts (as the C twin's does). The run is counted last, with `Release`: a `GET_STATS` that
+    /// sees it counted (an `Acquire` load of `ran`) also sees its latency.
+    #[inline]
     pub(crate) fn started(&self, item: Item) -> Option<u64> {
+        let now = self.now_ns();
         let c = self.item(item);
-        c.ran.fetch_add(1, Ordering::Relaxed);
-        let stamp = c.submit_ns.swap(0, Ordering::Relaxed).checked_sub(1)?;
-        let latency = self.now_ns().checked_sub(stamp)?;
-        let ticks = jiffies().wrapping_sub(c.submit_jiffies.load(Ordering::Relaxed));
-        c.last_latency_ns.store(latency, Ordering::Relaxed);
-        c.last_latency_jiffies.store(ticks, Ordering::Relaxed);
-        Some(latency)
+        let latency = c
+            .submit_ns
+            .swap(0, Ordering::Relaxed)
+            .checked_sub(1)
+            .and_then(|stamp| now.checked_sub(stamp));
+        if let Some(latency) = latency {
+            let ticks = jiffies().wrapping_sub(c.submit_jiffies.load(Ordering::Relaxed));
+            c.last_latency_ns.store(latency, Ordering::Relaxed);
+            c.last_latency_jiffies.store(ticks, Ordering::Relaxed);
+        }
+        c.ran.fetch_add(1, Ordering::Release);
+        latency
     }
 
     /// Records that unloading cancelled a pending submission of `item`.
@@ -131,7 +146,9 @@ impl Counters {
             submitted: c.submitted.load(Ordering::Relaxed),
             queued: c.queued.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
-            ran: c.ran.load(Ordering::Relaxed),
+            // Before the latency fields (struct fields are evaluated in the order written): see
+            // `started`.
+            ran: c.ran.load(Ordering::Acquire),
             cancelled: c.cancelled.load(Ordering::Relaxed),
             last_latency_ns: c.last_latency_ns.load(Ordering::Relaxed),
             last_latency_jiffies: c.last_latency_jiffies.load(Ordering::Relaxed),

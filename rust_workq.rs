@@ -87,7 +87,6 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
-    fmt,
     fs::File,
     ioctl::{
         _IO,
@@ -130,6 +129,7 @@ use kernel::{
 mod counters;
 pub mod ioctl_abi;
 mod kcompat;
+mod logline;
 mod wq;
 
 use counters::Counters;
@@ -173,13 +173,41 @@ module! {
     },
 }
 
-/// `pr_info!` for the per-submission and per-run lines, which `verbose=0` turns off (`make bench`
-/// measures the modules with and without them).
+/// `pr_info!` for the lab's per-submission and per-run lines, which `verbose=0` turns off (`make
+/// bench` measures the modules with and without them). `event!(from: ...)` ends the line with
+/// `[from <comm> pid <pid>]` (an ioctl's caller), `event!(on: ...)` with `[on <comm> pid <pid>]`
+/// (the worker running an item); the newline is added. It costs what C's `pr_info()` does
+/// (logline.rs says how, and why not `pr_info!` itself).
 macro_rules! event {
-    ($($arg:tt)*) => {
-        if kcompat::param_value(&module_parameters::verbose) != 0 {
-            pr_info!($($arg)*)
+    (from: $msg:tt) => {
+        event!(@tagged From, "from", $msg)
+    };
+    (on: $msg:tt) => {
+        event!(@tagged On, "on", $msg)
+    };
+    (from: $($arg:tt)+) => {
+        logline::event(Some(logline::Tag::From), fmt!($($arg)+))
+    };
+    (on: $($arg:tt)+) => {
+        logline::event(Some(logline::Tag::On), fmt!($($arg)+))
+    };
+    // A message without arguments becomes printk's format at compile time; one with inline
+    // arguments (`"{name}"`) has no such format and is formatted at run time.
+    (@tagged $tag:ident, $word:literal, $msg:tt) => {{
+        const FORMAT: Option<logline::Format> = logline::Format::tagged(concat!(
+            logline::prefix!(),
+            $msg,
+            " [",
+            $word,
+            " %s pid %d]\n\0"
+        ));
+        match FORMAT {
+            Some(format) => format.print(),
+            None => logline::event(Some(logline::Tag::$tag), fmt!($msg)),
         }
+    }};
+    ($($arg:tt)+) => {
+        logline::event(None, fmt!($($arg)+))
     };
 }
 
@@ -294,53 +322,14 @@ fn read_u32(arg: UserPtr) -> Result<u32> {
     UserSlice::new(arg, size_of::<u32>()).reader().read::<u32>()
 }
 
-/// The name and pid of the running task, for log lines.
-struct TaskTag {
-    comm: [u8; 16],
-    pid: i32,
-}
-
-impl TaskTag {
-    fn current() -> Self {
-        let task = kernel::current!();
-        let raw = task.as_ptr();
-        // SAFETY: `raw` is the running task, valid for the whole call. `comm` is a fixed-size
-        // array the kernel keeps NUL-terminated; C reads `current->comm` the same way, and a
-        // concurrent rename can at worst mix two names, never go out of bounds.
-        let comm = unsafe { core::ptr::addr_of!((*raw).comm).read_volatile() };
-        Self {
-            comm,
-            pid: task.pid(),
-        }
-    }
-}
-
-impl fmt::Display for TaskTag {
-    /// `<comm> pid <pid>`, written piece by piece: every log line of the module formats one, so
-    /// it avoids a nested `write!` (the cost of a log line is a `make bench` row).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let len = self
-            .comm
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.comm.len());
-        // A name that is not UTF-8 (the kernel allows any bytes) prints as "?".
-        f.write_str(core::str::from_utf8(&self.comm[..len]).unwrap_or("?"))?;
-        f.write_str(" pid ")?;
-        fmt::Display::fmt(&self.pid, f)
-    }
-}
-
 impl DeviceState {
     // E2: log whether a submission was queued or dropped ("queued" / "already queued"):
     // `enqueue` of an `Arc` returns `Err` with the `Arc` back when the item is still pending.
-    /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued".
-    fn log_submission<T>(&self, item: Item, name: &str, res: Result<(), T>) -> Result<isize> {
-        if self.stats.record(item, res) {
-            event!("{name}: queued [from {}]\n", TaskTag::current());
-        } else {
-            event!("{name}: already queued [from {}]\n", TaskTag::current());
-        }
+    /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued"
+    /// (what `event!(from: "{name}: queued")` would print; `submission` hands printk the name as
+    /// `%s`, as the C twin does, instead of formatting it first).
+    fn log_submission<T>(&self, item: Item, name: &CStr, res: Result<(), T>) -> Result<isize> {
+        logline::submission(name, self.stats.record(item, res));
         Ok(0)
     }
 
@@ -365,7 +354,7 @@ impl DeviceState {
         me.stats.stamp(Item::Kick);
         let res = system_percpu().enqueue::<Arc<Self>, KICK_ID>(me.into());
         // E2 starter: Ok(0)
-        me.log_submission(Item::Kick, "kick", res) // E2
+        me.log_submission(Item::Kick, c"kick", res) // E2
     }
 }
 
@@ -378,10 +367,10 @@ impl WorkItem<KICK_ID> for DeviceState {
         // E3: print the stored value ("worker received: 42"), or "worker ran" when there is none
         // (the guard is a temporary: the lock is released before printing).
         match this.value.lock().take() {
-            Some(value) => event!("worker received: {value} [on {}]\n", TaskTag::current()),
-            None => event!("worker ran [on {}]\n", TaskTag::current()),
+            Some(value) => event!(on: "worker received: {value}"),
+            None => event!(on: "worker ran"),
         }
-        // E3 starter: event!("worker ran [on {}]\n", TaskTag::current());
+        // E3 starter: event!(on: "worker ran");
     }
 }
 
@@ -453,14 +442,14 @@ impl DeviceState {
             return Err(EINVAL);
         }
         if !me.chain.try_start(period_ms) {
-            return me.log_submission(Item::Resched, "resched", Err(()));
+            return me.log_submission(Item::Resched, c"resched", Err(()));
         }
         let res = workqueue::system_power_efficient().enqueue::<Arc<Self>, RESCHED>(me.into());
         if res.is_err() {
             // Only unloading (the item disabled) refuses it; the chain never started.
             me.chain.end();
         }
-        me.log_submission(Item::Resched, "resched", res)
+        me.log_submission(Item::Resched, c"resched", res)
     }
 }
 
@@ -470,17 +459,16 @@ impl WorkItem<RESCHED> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Resched);
-        let on = TaskTag::current();
         // E8: the stopping flag ends the chain with exactly one final message.
         if this.stopping.load(Ordering::Acquire) {
-            event!("resched: stopping flag set, final run, not rescheduling [on {on}]\n");
+            event!(on: "resched: stopping flag set, final run, not rescheduling");
             this.chain.end();
             return;
         }
         let run = this.chain.next_run();
-        event!("resched: run {run}/{RESCHED_LIMIT} [on {on}]\n");
+        event!(on: "resched: run {run}/{RESCHED_LIMIT}");
         if run >= RESCHED_LIMIT {
-            event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling\n");
+            event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling");
             this.chain.end();
             return;
         }
@@ -501,14 +489,14 @@ impl DeviceState {
     fn kick_quick(me: ArcBorrow<'_, Self>) -> Result<isize> {
         me.stats.stamp(Item::Quick);
         let res = workqueue::system_highpri().enqueue::<Arc<Self>, QUICK>(me.into());
-        me.log_submission(Item::Quick, "quick", res)
+        me.log_submission(Item::Quick, c"quick", res)
     }
 
     /// Exercise 5: `KICK_SLOW` sleeps, so it goes on the queue for long items.
     fn kick_slow(me: ArcBorrow<'_, Self>) -> Result<isize> {
         me.stats.stamp(Item::Slow);
         let res = workqueue::system_long().enqueue::<Arc<Self>, SLOW>(me.into());
-        me.log_submission(Item::Slow, "slow", res)
+        me.log_submission(Item::Slow, c"slow", res)
     }
 }
 
@@ -518,7 +506,7 @@ impl WorkItem<QUICK> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Quick);
-        event!("quick [on {}]\n", TaskTag::current());
+        event!(on: "quick");
     }
 }
 
@@ -528,10 +516,9 @@ impl WorkItem<SLOW> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Slow);
-        let on = TaskTag::current();
-        event!("slow: sleeping {SLOW_SLEEP_MS} ms [on {on}]\n");
+        event!(on: "slow: sleeping {SLOW_SLEEP_MS} ms");
         fsleep(Delta::from_millis(SLOW_SLEEP_MS.into()));
-        event!("slow [on {on}]\n");
+        event!(on: "slow");
     }
 }
 
@@ -552,7 +539,7 @@ impl DeviceState {
         };
         me.stats.stamp(Item::Delayed);
         let res = system_percpu().enqueue_delayed::<Arc<Self>, DELAYED>(me.into(), delay);
-        me.log_submission(Item::Delayed, "delayed", res)
+        me.log_submission(Item::Delayed, c"delayed", res)
     }
 }
 
@@ -561,13 +548,9 @@ impl WorkItem<DELAYED> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
     fn run(this: Arc<DeviceState>) {
-        let on = TaskTag::current();
         match this.stats.started(Item::Delayed) {
-            Some(ns) => event!(
-                "delayed worker ran {} ms after its ioctl [on {on}]\n",
-                ns / 1_000_000
-            ),
-            None => event!("delayed worker ran [on {on}]\n"),
+            Some(ns) => event!(on: "delayed worker ran {} ms after its ioctl", ns / 1_000_000),
+            None => event!(on: "delayed worker ran"),
         }
     }
 }
@@ -580,7 +563,7 @@ impl DeviceState {
         let state: Arc<Self> = me.into();
         let res = me.spawn_queue.try_spawn(GFP_KERNEL, move || {
             state.stats.started(Item::Spawn);
-            event!("spawned worker saw {value} [on {}]\n", TaskTag::current());
+            event!(on: "spawned worker saw {value}");
         });
         if me.stats.record(Item::Spawn, res) {
             Ok(0)
@@ -671,6 +654,7 @@ struct RustWorkq {
 
 impl kernel::InPlaceModule for RustWorkq {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        logline::set_verbose(kcompat::param_value(&module_parameters::verbose) != 0);
         let options = MiscDeviceOptions { name: c"mydevice" };
         // INVARIANT: The registration is created here, in place, and nowhere else.
         try_pin_init!(Self {

@@ -76,17 +76,23 @@ static bool record(struct counters *c, bool ok)
 	return ok;
 }
 
-/* First thing in a work function; returns the ns since the stamped ioctl, or -1. */
+/*
+ * First thing in a work function; returns the ns since the stamped ioctl, or -1. The clock is
+ * read first; the run is counted last (release), so that a GET_STATS seeing it counted
+ * (acquire) also sees its latency.
+ */
 static s64 started(struct counters *c)
 {
 	u64 now = now_ns(), stamp = atomic64_xchg(&c->submit_ns, 0);
+	s64 ns = -1;
 
-	atomic64_inc(&c->ran);
-	if (!stamp || now < stamp - 1)
-		return -1;
-	atomic64_set(&c->last_latency_ns, now - (stamp - 1));
-	atomic64_set(&c->last_latency_jiffies, jiffies - atomic64_read(&c->submit_jiffies));
-	return now - (stamp - 1);
+	if (stamp && now >= stamp - 1) {
+		ns = now - (stamp - 1);
+		atomic64_set(&c->last_latency_ns, ns);
+		atomic64_set(&c->last_latency_jiffies, jiffies - atomic64_read(&c->submit_jiffies));
+	}
+	atomic64_inc_return_release(&c->ran);
+	return ns;
 }
 
 static long submitted(const char *name, struct counters *c, bool ok)
@@ -245,7 +251,7 @@ static long c_workq_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 			o->submitted = atomic64_read(&c->submitted);
 			o->queued = atomic64_read(&c->queued);
 			o->dropped = atomic64_read(&c->dropped);
-			o->ran = atomic64_read(&c->ran);
+			o->ran = atomic64_read_acquire(&c->ran);
 			o->cancelled = atomic64_read(&c->cancelled);
 			o->last_latency_ns = atomic64_read(&c->last_latency_ns);
 			o->last_latency_jiffies = atomic64_read(&c->last_latency_jiffies);
