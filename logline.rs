@@ -113,9 +113,10 @@ impl Format {
         // `_printk` returns the length printed; like `pr_info!`, there is nothing to do with it.
         #[cfg(CONFIG_PRINTK)]
         // SAFETY: By the type invariant, `self.0` is a NUL-terminated format whose only
-        // directives are `%s` and `%d`, which take the NUL-terminated `comm` and the `int` pid.
-        // `comm` lives for the whole call, and printk copies it into its record before returning.
-        let _ = unsafe { bindings::_printk(self.0.as_ptr(), task.comm.as_ptr(), task.pid) };
+        // directives are `%s` and `%d`, which take `comm` (NUL-terminated and valid during this
+        // call, by `Task`'s invariant) and the `int` pid. printk copies the name into its record
+        // before returning.
+        let _ = unsafe { bindings::_printk(self.0.as_ptr(), task.comm, task.pid) };
     }
 }
 
@@ -158,21 +159,14 @@ pub(crate) fn event(tag: Option<Tag>, message: fmt::Arguments<'_>) {
     #[cfg(CONFIG_PRINTK)]
     // SAFETY: `format` is one of the two NUL-terminated literals above, whose directives are
     // `%.*s`, `%s` and `%d`: they take `len` (an `int`) and `text` (of which printk reads at most
-    // `len` bytes), the NUL-terminated `comm` and the `int` pid. `text` and `comm` live for the
-    // whole call, and printk copies them into its record before returning.
-    let _ = unsafe {
-        bindings::_printk(
-            format.as_char_ptr(),
-            len,
-            text,
-            task.comm.as_ptr(),
-            task.pid,
-        )
-    };
+    // `len` bytes), `comm` (NUL-terminated and valid during this call, by `Task`'s invariant)
+    // and the `int` pid. printk copies both strings into its record before returning.
+    let _ = unsafe { bindings::_printk(format.as_char_ptr(), len, text, task.comm, task.pid) };
 }
 
 /// Prints exercise 2's `<name>: queued` or `<name>: already queued` with the caller's tag, unless
 /// `verbose=0`. The item's name is printk's `%s`, as in the C twin's line.
+#[inline]
 pub(crate) fn submission(name: &CStr, queued: bool) {
     if !VERBOSE.load(Ordering::Relaxed) {
         return;
@@ -186,38 +180,46 @@ pub(crate) fn submission(name: &CStr, queued: bool) {
     // See `Format::print`: the length printed is of no use.
     #[cfg(CONFIG_PRINTK)]
     // SAFETY: `format` is one of the two NUL-terminated literals above, whose directives `%s`,
-    // `%s` and `%d` take the NUL-terminated `name` and `comm` and the `int` pid. Both strings live
-    // for the whole call, and printk copies them into its record before returning.
+    // `%s` and `%d` take the NUL-terminated `name`, `comm` (NUL-terminated and valid during this
+    // call, by `Task`'s invariant) and the `int` pid. printk copies both strings into its record
+    // before returning.
     let _ = unsafe {
         bindings::_printk(
             format.as_char_ptr(),
             name.as_char_ptr(),
-            task.comm.as_ptr(),
+            task.comm,
             task.pid,
         )
     };
 }
 
 /// The running task's name and pid, for a line's tag.
+///
+/// # Invariants
+///
+/// `comm` points to the `comm` of the task that created this value, which is running this code:
+/// it stays valid while the value is used (only inside the call that made it), and the kernel
+/// keeps it NUL-terminated (`__set_task_comm` zero-pads the array, so its last byte is always 0).
 struct Task {
-    /// NUL-terminated.
-    comm: [u8; 16],
+    comm: *const c_char,
     pid: c_int,
 }
 
 impl Task {
+    #[inline]
     fn current() -> Self {
-        let task = kernel::current!();
-        let raw = task.as_ptr();
-        // SAFETY: `raw` is the running task, valid for the whole call. `comm` is a fixed-size
-        // array; C's `%s` of `current->comm` reads it in place, and a concurrent rename can at
-        // worst mix two names. The copy cannot go out of bounds.
-        let mut comm = unsafe { core::ptr::addr_of!((*raw).comm).read_volatile() };
-        // The kernel keeps `comm` NUL-terminated; the copy is made so whatever it read.
-        comm[comm.len() - 1] = 0;
+        // SAFETY: `get_current` has no precondition; it returns the running task, which is alive
+        // for as long as it runs this code.
+        let raw = unsafe { bindings::get_current() };
+        // INVARIANT: `raw` is the running task; see the type invariant for `comm`. printk reads
+        // the name in place with `%s`, as C's `%s` of `current->comm` does: a concurrent rename can
+        // at worst mix two names, never lose the terminating NUL.
         Self {
-            comm,
-            pid: task.pid(),
+            // SAFETY: `raw` is valid (above); this takes the field's address, reads nothing.
+            comm: unsafe { core::ptr::addr_of!((*raw).comm) }.cast(),
+            // SAFETY: `raw` is valid (above), and a task's pid never changes after it is set up
+            // (as `Task::pid` of the kernel crate says), so reading it is not a data race.
+            pid: unsafe { (*raw).pid },
         }
     }
 }
