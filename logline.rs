@@ -46,6 +46,14 @@ pub(crate) use prefix;
 
 const _: () = assert!(same_bytes(crate::__LOG_PREFIX, b"rust_workq\0"));
 
+// printk's formats for the lines that are not built at compile time: a message formatted at run
+// time (`%.*s`) without or with a tag, and exercise 2's submission lines (`%s`: the item's name).
+const UNTAGGED: &str = concat!(prefix!(), "%.*s\n\0");
+const FROM: &str = concat!(prefix!(), "%.*s [from %s pid %d]\n\0");
+const ON: &str = concat!(prefix!(), "%.*s [on %s pid %d]\n\0");
+const QUEUED: &str = concat!(prefix!(), "%s: queued [from %s pid %d]\n\0");
+const ALREADY_QUEUED: &str = concat!(prefix!(), "%s: already queued [from %s pid %d]\n\0");
+
 /// Whether the per-event lines are on: the module's `verbose` parameter, read once at load. Rust
 /// module parameters are read-only (no sysfs file), so the copy cannot go stale, and a line that
 /// is off costs one load instead of a call into the parameter's `SetOnce`.
@@ -144,24 +152,23 @@ pub(crate) fn event(tag: Option<Tag>, message: fmt::Arguments<'_>) {
         None => {
             // See `Format::print`: the length printed is of no use.
             #[cfg(CONFIG_PRINTK)]
-            // SAFETY: The format is a NUL-terminated literal whose only directive, `%.*s`, takes
+            // SAFETY: `UNTAGGED` is a NUL-terminated literal whose only directive, `%.*s`, takes
             // `len` (an `int`) and `text`, of which printk reads at most `len` bytes; `text` is
             // borrowed for the whole call, and printk copies it into its record before returning.
-            let _ =
-                unsafe { bindings::_printk(c"\x016rust_workq: %.*s\n".as_char_ptr(), len, text) };
+            let _ = unsafe { bindings::_printk(UNTAGGED.as_ptr(), len, text) };
             return;
         }
-        Some(Tag::From) => c"\x016rust_workq: %.*s [from %s pid %d]\n",
-        Some(Tag::On) => c"\x016rust_workq: %.*s [on %s pid %d]\n",
+        Some(Tag::From) => FROM,
+        Some(Tag::On) => ON,
     };
     let task = Task::current();
     // See `Format::print`: the length printed is of no use.
     #[cfg(CONFIG_PRINTK)]
-    // SAFETY: `format` is one of the two NUL-terminated literals above, whose directives are
-    // `%.*s`, `%s` and `%d`: they take `len` (an `int`) and `text` (of which printk reads at most
+    // SAFETY: `format` is `FROM` or `ON`, NUL-terminated literals whose directives are `%.*s`,
+    // `%s` and `%d`: they take `len` (an `int`) and `text` (of which printk reads at most
     // `len` bytes), `comm` (NUL-terminated and valid during this call, by `Task`'s invariant)
     // and the `int` pid. printk copies both strings into its record before returning.
-    let _ = unsafe { bindings::_printk(format.as_char_ptr(), len, text, task.comm, task.pid) };
+    let _ = unsafe { bindings::_printk(format.as_ptr(), len, text, task.comm, task.pid) };
 }
 
 /// Prints exercise 2's `<name>: queued` or `<name>: already queued` with the caller's tag, unless
@@ -171,26 +178,15 @@ pub(crate) fn submission(name: &CStr, queued: bool) {
     if !VERBOSE.load(Ordering::Relaxed) {
         return;
     }
-    let format = if queued {
-        c"\x016rust_workq: %s: queued [from %s pid %d]\n"
-    } else {
-        c"\x016rust_workq: %s: already queued [from %s pid %d]\n"
-    };
+    let format = if queued { QUEUED } else { ALREADY_QUEUED };
     let task = Task::current();
     // See `Format::print`: the length printed is of no use.
     #[cfg(CONFIG_PRINTK)]
-    // SAFETY: `format` is one of the two NUL-terminated literals above, whose directives `%s`,
-    // `%s` and `%d` take the NUL-terminated `name`, `comm` (NUL-terminated and valid during this
+    // SAFETY: `format` is `QUEUED` or `ALREADY_QUEUED`, NUL-terminated literals whose directives
+    // `%s`, `%s` and `%d` take the NUL-terminated `name`, `comm` (NUL-terminated and valid during this
     // call, by `Task`'s invariant) and the `int` pid. printk copies both strings into its record
     // before returning.
-    let _ = unsafe {
-        bindings::_printk(
-            format.as_char_ptr(),
-            name.as_char_ptr(),
-            task.comm,
-            task.pid,
-        )
-    };
+    let _ = unsafe { bindings::_printk(format.as_ptr(), name.as_char_ptr(), task.comm, task.pid) };
 }
 
 /// The running task's name and pid, for a line's tag.
