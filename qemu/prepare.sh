@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything a boot needs, for one kernel (series and flavour), built only where stale:
 # dependencies, the kernel (cached; or the user's KDIR with SERIES "custom"), rust_workq.ko, the
-# static tools, the C twin and the initramfs. Writes the kernel's settings as shell assignments
-# (K_DIR, K_INITRD, K_MEM, K_APPEND, K_SCALE, K_SOAK, ...) to a file and prints its path; scripts
-# read it through load_kernel in lib.sh.
+# static tools, the C modules (the twin, the leak canary) and the initramfs. Writes the kernel's
+# settings as shell assignments (K_DIR, K_INITRD, K_MEM, K_APPEND, K_SCALE, K_SOAK, ...) to a file
+# and prints its path; scripts read it through load_kernel in lib.sh.
 # Usage: prepare.sh [--module-only | --kernel-only] [SERIES [FLAVOR]]
 #   SERIES: 7.2, 7.3, ... or --default (KERNEL_SERIES, else the newest the mirror offers; with
 #   KDIR=/path/to/build set, the user's tree, called "custom"). FLAVOR: default $FLAVOR or base.
@@ -69,7 +69,8 @@ t0=$(now)
 bash "$ROOT/qemu/tools.sh" >&2
 phase_done "tools" "$t0"
 
-# The C twin (bench/), against the ABI header generated from ioctl_abi.rs.
+# The C modules: the twin (bench/), against the ABI header generated from ioctl_abi.rs, and the
+# leak canary.
 t0=$(now)
 tools=$ROOT/userspace/target/x86_64-unknown-linux-gnu/release
 mkdir -p "$out/bench"
@@ -82,11 +83,19 @@ make -C "$kdir" M="$ROOT/bench" MO="$out/bench" "${kvars[@]}" modules >"$out/ben
 	die "building bench/c_workq.ko failed (log above)"
 }
 grep -E 'warning|error' "$out/bench/build.log" >&2 || true
-phase_done "C twin" "$t0"
+# The kmemleak test's positive control (tests/leak_canary/).
+mkdir -p "$out/leak_canary"
+make -C "$kdir" M="$ROOT/tests/leak_canary" MO="$out/leak_canary" "${kvars[@]}" modules \
+	>"$out/leak_canary/build.log" 2>&1 || {
+	cat "$out/leak_canary/build.log" >&2
+	die "building tests/leak_canary/leak_canary.ko failed (log above)"
+}
+grep -E 'warning|error' "$out/leak_canary/build.log" >&2 || true
+phase_done "C modules" "$t0"
 
 t0=$(now)
 KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" \
-	"$out/bench/c_workq.ko" -- "$tools"/{ioctl,kmsg,workq-stress}
+	"$out/bench/c_workq.ko" "$out/leak_canary/leak_canary.ko" -- "$tools"/{ioctl,kmsg,workq-stress}
 phase_done "initramfs" "$t0"
 
 env=$out/kernel.env
