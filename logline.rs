@@ -13,14 +13,18 @@
 //! - a message without arguments goes into a printk format built at compile time
 //!   ([`Format::tagged`]: the prefix, the message, the tag's `%s` and `%d`), checked there to
 //!   hold no directive but those;
-//! - a message with arguments is formatted once by `core::fmt`, into a [`Line`] on the stack, and
-//!   printed with `%.*s` ([`event`]);
-//! - the submission lines of exercise 2 pass the item's name as `%s` ([`submission`]), as C does;
+//! - a message with arguments is formatted once by `core::fmt`, into a buffer on the stack
+//!   (`kernel::str::Formatter`), and printed with `%.*s` ([`event`]);
+//! - the submission lines of exercise 2 pass the item's name to printk ([`submission`]), as C does;
 //! - the tag is always printk's `%s` and `%d` of the task's name and pid, as in C.
 //!
 //! BENCH.md has the rows before and after. The load and unload lines, printed once, stay plain
 //! `pr_info!`.
 
+use crate::ioctl_abi::{
+    Item,
+    ITEM_C_NAMES, //
+};
 use core::sync::atomic::{
     AtomicBool,
     Ordering, //
@@ -32,7 +36,8 @@ use kernel::{
         c_int, //
     },
     fmt,
-    prelude::*, //
+    prelude::*,
+    str::Formatter, //
 };
 
 /// Every line starts with the module's name, as `pr_info!` starts it: `module!` names the module
@@ -134,18 +139,21 @@ pub(crate) fn event(tag: Option<Tag>, message: fmt::Arguments<'_>) {
     if !VERBOSE.load(Ordering::Relaxed) {
         return;
     }
-    let mut line;
+    let mut buf;
     let text = match message.as_str() {
-        Some(text) => text,
+        Some(text) => text.as_bytes(),
         None => {
-            line = Line::new();
-            // A message longer than `Line` holds is printed cut short: the part that fitted stays.
+            buf = [0u8; LINE_MAX];
+            let mut line = Formatter::new(&mut buf);
+            // A message longer than the buffer is printed cut short: `write_fmt` says so with
+            // `Err`, and the part that fitted stays.
             let _ = fmt::Write::write_fmt(&mut line, message);
-            line.as_str()
+            let written = line.bytes_written().min(LINE_MAX);
+            &buf[..written]
         }
     };
-    // `%.*s` prints `len` bytes of `text`, which has no NUL of its own; a message too long for
-    // an `int` is printed cut short.
+    // `%.*s` prints `len` bytes of `text`, which has no NUL of its own (printk needs no UTF-8);
+    // a message too long for an `int` is printed cut short.
     let len = c_int::try_from(text.len()).unwrap_or(c_int::MAX);
     let text = text.as_ptr().cast::<c_char>();
     let format = match tag {
@@ -171,21 +179,22 @@ pub(crate) fn event(tag: Option<Tag>, message: fmt::Arguments<'_>) {
     let _ = unsafe { bindings::_printk(format.as_ptr(), len, text, task.comm, task.pid) };
 }
 
-/// Prints exercise 2's `<name>: queued` or `<name>: already queued` with the caller's tag, unless
-/// `verbose=0`. The item's name is printk's `%s`, as in the C twin's line.
+/// Prints exercise 2's `<item>: queued` or `<item>: already queued` with the caller's tag,
+/// unless `verbose=0`. The item's name (`ITEM_C_NAMES`) is printk's `%s`, as in the C twin's line.
 #[inline]
-pub(crate) fn submission(name: &CStr, queued: bool) {
+pub(crate) fn submission(item: Item, queued: bool) {
     if !VERBOSE.load(Ordering::Relaxed) {
         return;
     }
+    let name = ITEM_C_NAMES[item as usize];
     let format = if queued { QUEUED } else { ALREADY_QUEUED };
     let task = Task::current();
     // See `Format::print`: the length printed is of no use.
     #[cfg(CONFIG_PRINTK)]
     // SAFETY: `format` is `QUEUED` or `ALREADY_QUEUED`, NUL-terminated literals whose directives
-    // `%s`, `%s` and `%d` take the NUL-terminated `name`, `comm` (NUL-terminated and valid during this
-    // call, by `Task`'s invariant) and the `int` pid. printk copies both strings into its record
-    // before returning.
+    // `%s`, `%s` and `%d` take the NUL-terminated `name`, `comm` (NUL-terminated and valid during
+    // this call, by `Task`'s invariant) and the `int` pid. printk copies both strings into its
+    // record before returning.
     let _ = unsafe { bindings::_printk(format.as_ptr(), name.as_char_ptr(), task.comm, task.pid) };
 }
 
@@ -220,53 +229,8 @@ impl Task {
     }
 }
 
-/// A message being formatted: UTF-8 text on the stack; what does not fit is cut off.
-///
-/// # Invariants
-///
-/// `len <= CAP`, and `buf[..len]` is valid UTF-8.
-struct Line {
-    buf: [u8; CAP],
-    len: usize,
-}
-
-/// The bytes a [`Line`] holds: the module's longest message is under 80.
-const CAP: usize = 128;
-
-impl Line {
-    const fn new() -> Self {
-        // INVARIANT: The empty prefix is valid UTF-8.
-        Self {
-            buf: [0; CAP],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // SAFETY: By the type invariant, `len <= CAP` and `buf[..len]` is valid UTF-8.
-        unsafe { core::str::from_utf8_unchecked(self.buf.get_unchecked(..self.len)) }
-    }
-}
-
-impl fmt::Write for Line {
-    /// Appends `s`. What does not fit is cut at a character boundary and reported as
-    /// `fmt::Error`; the part that fitted stays.
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut n = s.len().min(CAP - self.len);
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        // INVARIANT: `s[..n]` ends at a character boundary of a `str`, so it is valid UTF-8 and
-        // so is `buf[..len + n]`; `n <= CAP - len`.
-        self.len += n;
-        if n == s.len() {
-            Ok(())
-        } else {
-            Err(fmt::Error)
-        }
-    }
-}
+/// The bytes a message with arguments is formatted into: the module's longest is under 80.
+const LINE_MAX: usize = 128;
 
 const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {

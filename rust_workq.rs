@@ -326,10 +326,10 @@ impl DeviceState {
     // E2: log whether a submission was queued or dropped ("queued" / "already queued"):
     // `enqueue` of an `Arc` returns `Err` with the `Arc` back when the item is still pending.
     /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued"
-    /// (what `event!(from: "{name}: queued")` would print; `submission` hands printk the name as
-    /// `%s`, as the C twin does, instead of formatting it first).
-    fn log_submission<T>(&self, item: Item, name: &CStr, res: Result<(), T>) -> Result<isize> {
-        logline::submission(name, self.stats.record(item, res));
+    /// with the item's name (what `event!(from: "kick: queued")` would print; `submission` hands
+    /// printk the name, as the C twin does, instead of formatting it first).
+    fn log_submission<T>(&self, item: Item, res: Result<(), T>) -> Result<isize> {
+        logline::submission(item, self.stats.record(item, res));
         Ok(0)
     }
 
@@ -354,7 +354,7 @@ impl DeviceState {
         me.stats.stamp(Item::Kick);
         let res = system_percpu().enqueue::<Arc<Self>, KICK_ID>(me.into());
         // E2 starter: Ok(0)
-        me.log_submission(Item::Kick, c"kick", res) // E2
+        me.log_submission(Item::Kick, res) // E2
     }
 }
 
@@ -442,14 +442,14 @@ impl DeviceState {
             return Err(EINVAL);
         }
         if !me.chain.try_start(period_ms) {
-            return me.log_submission(Item::Resched, c"resched", Err(()));
+            return me.log_submission(Item::Resched, Err(()));
         }
         let res = workqueue::system_power_efficient().enqueue::<Arc<Self>, RESCHED>(me.into());
         if res.is_err() {
             // Only unloading (the item disabled) refuses it; the chain never started.
             me.chain.end();
         }
-        me.log_submission(Item::Resched, c"resched", res)
+        me.log_submission(Item::Resched, res)
     }
 }
 
@@ -489,14 +489,14 @@ impl DeviceState {
     fn kick_quick(me: ArcBorrow<'_, Self>) -> Result<isize> {
         me.stats.stamp(Item::Quick);
         let res = workqueue::system_highpri().enqueue::<Arc<Self>, QUICK>(me.into());
-        me.log_submission(Item::Quick, c"quick", res)
+        me.log_submission(Item::Quick, res)
     }
 
     /// Exercise 5: `KICK_SLOW` sleeps, so it goes on the queue for long items.
     fn kick_slow(me: ArcBorrow<'_, Self>) -> Result<isize> {
         me.stats.stamp(Item::Slow);
         let res = workqueue::system_long().enqueue::<Arc<Self>, SLOW>(me.into());
-        me.log_submission(Item::Slow, c"slow", res)
+        me.log_submission(Item::Slow, res)
     }
 }
 
@@ -539,7 +539,7 @@ impl DeviceState {
         };
         me.stats.stamp(Item::Delayed);
         let res = system_percpu().enqueue_delayed::<Arc<Self>, DELAYED>(me.into(), delay);
-        me.log_submission(Item::Delayed, c"delayed", res)
+        me.log_submission(Item::Delayed, res)
     }
 }
 

@@ -47,7 +47,6 @@ if [ "$only" = kernel-only ]; then
 fi
 
 out=$OUT/$series-$flavor
-mapfile -t kvars < <(kmake_vars)
 t0=$(now)
 log=$out/module/build.log
 build_module "$ROOT" "$out/module" "$kdir" || {
@@ -78,19 +77,16 @@ mkdir -p "$out/bench"
 cmp -s "$out/bench/rust_workq_abi.h.new" "$out/bench/rust_workq_abi.h" ||
 	mv "$out/bench/rust_workq_abi.h.new" "$out/bench/rust_workq_abi.h"
 rm -f "$out/bench/rust_workq_abi.h.new"
-make -C "$kdir" M="$ROOT/bench" MO="$out/bench" "${kvars[@]}" modules >"$out/bench/build.log" 2>&1 || {
-	cat "$out/bench/build.log" >&2
-	die "building bench/c_workq.ko failed (log above)"
+# build_c_module SRC_DIR NAME: NAME.ko from SRC_DIR into $out/NAME.
+build_c_module() {
+	build_module "$1" "$out/$2" "$kdir" || {
+		cat "$out/$2/build.log" >&2
+		die "building $2.ko failed (log above)"
+	}
+	grep -E 'warning|error' "$out/$2/build.log" >&2 || true
 }
-grep -E 'warning|error' "$out/bench/build.log" >&2 || true
-# The kmemleak test's positive control (tests/leak_canary/).
-mkdir -p "$out/leak_canary"
-make -C "$kdir" M="$ROOT/tests/leak_canary" MO="$out/leak_canary" "${kvars[@]}" modules \
-	>"$out/leak_canary/build.log" 2>&1 || {
-	cat "$out/leak_canary/build.log" >&2
-	die "building tests/leak_canary/leak_canary.ko failed (log above)"
-}
-grep -E 'warning|error' "$out/leak_canary/build.log" >&2 || true
+build_c_module "$ROOT/bench" bench
+build_c_module "$ROOT/tests/leak_canary" leak_canary
 phase_done "C modules" "$t0"
 
 t0=$(now)
