@@ -34,7 +34,7 @@ case $ex in '' | [0-9] | 10 | robustness) ;; *) fatal "EXERCISE=$ex: give 0-10 o
 checks=() hidden=()
 pick() { # pick FILE HIDDEN
 	local e
-	e=$(sed -n 's/^#@ exercise=//p' "$1" | head -n 1)
+	e=$(header "$1" exercise)
 	[ -n "$e" ] || fatal "$1 has no '#@ exercise=' line"
 	[ -z "$ex" ] || [ "$e" = "$ex" ] || return 0
 	checks+=("$1")
@@ -78,7 +78,7 @@ else
 	build=failed
 	: >"$out/ktap"
 fi
-args=(--ktap "$out/ktap" --json "$out/results.json" --kernel "$K_NAME ($K_VERSION)"
+args=(--results "$out/log/results.json" --ktap "$out/ktap" --json "$out/results.json" --kernel "$K_NAME ($K_VERSION)"
 	--module "$module" --seconds "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')")
 [ "$build" = ok ] || args+=(--build-log "$out/module/build.log")
 [ -n "$ex" ] && args+=(--exercise "$ex")

@@ -50,13 +50,14 @@ await_worker() {
 }
 
 # call NAME [-v VALUE] [--repeat N]: one ioctl from a process of its own, named as in the ABI
-# table; its pid in /tmp/caller. Fails the check with the tool's error.
+# table; its pid in /tmp/caller. The tool marks the call's start and return in the kernel log
+# (mark_ts issuing|returned 1). Fails the check with the tool's error.
 call() {
 	name=$1
 	args_of "$name"
 	shift
 	# shellcheck disable=SC2086,SC2154 # $args, set by args_of, is the tool's argument list
-	sh -c 'echo $$ >/tmp/caller; exec ioctl "$@"' sh "$DEV" $args "$@" >/tmp/call.out 2>&1 ||
+	sh -c 'echo $$ >/tmp/caller; exec ioctl --marks "$@"' sh "$DEV" $args "$@" >/tmp/call.out 2>&1 ||
 		fail "$name: $(cat /tmp/call.out)"
 }
 
@@ -64,10 +65,9 @@ caller_pid() {
 	cat /tmp/caller
 }
 
-# mark TEXT: writes "grade: TEXT" to the kernel log; prints its timestamp.
-mark() {
-	echo "grade: $1" >/dev/kmsg
-	dmesg | sed -n "s/^\\[ *\\([0-9.]*\\)\\].* grade: $1\$/\\1/p" | tail -n 1
+# How long the last call's ioctl took, in microseconds, as the tool measured it.
+call_us() {
+	marks | sed -n 's/.* returned after \([0-9]*\) us (1 of 1)$/\1/p' | tail -n 1
 }
 
 # A random value for a command that takes one, never 42 or 7 (the lab's examples).

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turns the grader's KTAP stream into points: a line per check, a line per exercise, the
-score, and a results.json in Gradescope's shape. Called by grade.sh.
+"""Turns the suite's results (tests/results.py's results.json: a verdict, attempts, time and
+limit per check) into points: a line per check, a line per exercise, the score, and a
+results.json in Gradescope's shape. What a check printed comes from the KTAP stream, as text to
+show. Called by grade.sh.
 
-Usage: report.py --ktap FILE --json FILE --kernel NAME --module DIR --seconds S
+Usage: report.py --results FILE --ktap FILE --json FILE --kernel NAME --module DIR --seconds S
                  [--build-log FILE] [--exercise N] [--hidden CHECK]... CHECK...
-Exit 0 at full marks, 1 below, 2 when the checks did not run at all.
+Exit 0 at full marks, 1 below, 2 when the checks did not run at all or a check was inconclusive
+(its set-up never happened on this machine: the grader's failure, which costs the student nothing).
 """
 import argparse
 import json
@@ -32,23 +35,15 @@ def meta(path):
 
 
 def parse_ktap(path):
-    """Results by check name: verdict, output lines, time and limit."""
+    """What each check printed, by check name: the diagnostic lines before its result."""
     results, pending = {}, []
     for line in Path(path).read_text().splitlines() if Path(path).exists() else []:
-        m = re.match(r"^(not ok|ok) \d+ (\S+)(?: # SKIP ?(.*))?$", line)
+        m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
         if m:
-            name = m.group(2).split("@")[0]
-            verdict = "skip" if m.group(3) is not None else ("pass" if m.group(1) == "ok" else "fail")
-            r = {"verdict": verdict, "output": [], "took": None, "limit": None}
-            for d in pending:
-                t = re.match(rf"^{re.escape(m.group(2))} took ([0-9.]+)s \(limit (\d+)s\)$", d)
-                if t:
-                    r["took"], r["limit"] = t.group(1), t.group(2)
-                elif d.startswith("SKIP: "):
-                    continue
-                else:
-                    r["output"].append(d)
-            results[name] = r
+            results[m.group(2).split("@")[0]] = [
+                d for d in pending
+                if not d.startswith("SKIP: ") and not re.match(rf"^{re.escape(m.group(2))} took [0-9.]+s \(limit \d+s\)$", d)
+            ]
             pending = []
         elif line.startswith("# ") or line == "#":
             d = line[2:]
@@ -62,6 +57,7 @@ def main():
     p = argparse.ArgumentParser()
     for opt in ("--ktap", "--json", "--kernel", "--module", "--seconds"):
         p.add_argument(opt, required=True)
+    p.add_argument("--results")
     p.add_argument("--build-log")
     p.add_argument("--exercise")
     p.add_argument("--hidden", action="append", default=[])
@@ -69,7 +65,14 @@ def main():
     a = p.parse_args()
 
     checks = [dict(meta(c), hidden=c in a.hidden) for c in a.checks]
-    results = parse_ktap(a.ktap)
+    printed = parse_ktap(a.ktap)
+    results = {}
+    if a.results and Path(a.results).exists():
+        data = json.loads(Path(a.results).read_text())
+        results = {t["name"].split("@")[0]: t for t in data["tests"]}
+        factor = f"{data['speed_factor']} ({data['speed_factor_source']})"
+    else:
+        factor = None
     ran = a.build_log is not None or not checks or any(
         l.startswith("TAP version") for l in Path(a.ktap).read_text().splitlines()
     )
@@ -78,6 +81,8 @@ def main():
         return 2
 
     print(f"Grading {a.module} on {a.kernel}")
+    if factor:
+        print(f"time limits scaled by the machine's speed factor {factor}")
     # What the build's sandbox refused, so that the instructor sees what a submission tried.
     log = Path(a.build_log or Path(a.ktap).parent / "module" / "build.log")
     log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -105,7 +110,7 @@ def main():
         return "loading and unloading" if e == "0" else f"exercise {e}"
 
     order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
-    tests, score, total, per_exercise, crashed = [], 0, 0, {}, []
+    tests, score, total, per_exercise, crashed, inconclusive = [], 0, 0, {}, [], []
     exercises = sorted({c["exercise"] for c in checks} | ({"9"} if a.exercise in (None, "9") else set()), key=order)
     for e in exercises:
         mine = [c for c in checks if c["exercise"] == e]
@@ -119,18 +124,23 @@ def main():
             r = results.get(c["name"])
             if a.build_log is not None:
                 verdict, out, took, limit = "fail", ["the module did not build"], None, c["limit"]
-            elif r is None:
+            elif r is None or r["verdict"] == "missing":
                 verdict, out, took, limit = "fail", ["no result: the guest stopped before this check"], None, c["limit"]
             else:
-                verdict, out, took, limit = r["verdict"], r["output"], r["took"], r["limit"] or c["limit"]
+                verdict, took, limit = r["verdict"], r["seconds"], r["limit"] or c["limit"]
+                out = printed.get(c["name"], [])
+                if (r["attempts"] or 1) > 1:
+                    out = out + [f"(set-up missed, run {r['attempts']} times in all)"]
             pts = c["points"] if verdict == "pass" else 0
-            if any("crashed the guest" in l for l in out):
+            if verdict == "crash":
                 crashed.append(c["name"])
-            counted = verdict != "skip"
+            if verdict == "inconclusive":
+                inconclusive.append(f"{c['name']}: {r['reason']}")
+            counted = verdict not in ("skip", "inconclusive")
             got += pts
             worth += c["points"] if counted else 0
-            when = f"{took}s" if took else "-"
-            label = {"pass": "OK", "fail": "FAIL", "skip": "SKIP"}[verdict]
+            when = f"{took}s" if took is not None else "-"
+            label = {"pass": "OK", "fail": "FAIL", "crash": "FAIL", "skip": "SKIP", "inconclusive": "INCONCLUSIVE"}[verdict]
             shown = f"{pts}/{c['points']}" if counted else "not counted"
             print(f"  {c['name']:<28} {label:<4} {shown:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
             if verdict != "pass":
@@ -142,7 +152,8 @@ def main():
                 "name": f"{section(e)}: {c['name']}",
                 "score": pts,
                 "max_score": c["points"] if counted else 0,
-                "status": "passed" if verdict == "pass" else ("failed" if counted else "skipped"),
+                "status": "passed" if verdict == "pass" else ("failed" if counted else
+                                                              "inconclusive" if verdict == "inconclusive" else "skipped"),
                 "output": (c["about"] + ".\n" + "\n".join(out)).strip() + f"\n({when}, limit {limit}s)",
                 "visibility": "hidden" if c["hidden"] else "visible",
             })
@@ -161,9 +172,16 @@ def main():
             "build": "failed" if a.build_log is not None else "ok",
             "exercises": per_exercise,
             "crashed": crashed,
+            "inconclusive": inconclusive,
             "max_score": total,
         },
     }, indent=2) + "\n")
+    if inconclusive:
+        for i in inconclusive:
+            print(f"grade: inconclusive, not the submission's fault: {i}", file=sys.stderr)
+        print("grade: the grade is incomplete (exit 2); grade again, on a less busy machine or with TIMEOUT_MUL=N",
+              file=sys.stderr)
+        return 2
     return 0 if score == total else 1
 
 

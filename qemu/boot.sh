@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boots the guest in QEMU. Without --cmd: an interactive shell on this terminal. With --cmd: runs
 # the command in the guest, streams its output here (ttyS1, '\r' stripped), keeps the kernel
-# console in LOGDIR/console.log and exits with the command's status. A guest that panics, dies
+# console in LOGDIR/console.log and the guest's records (ttyS2, the data channel: the command's
+# exit status, the test runner's results) in LOGDIR/records.tsv, and exits with the command's
+# status. A guest that panics, dies
 # or outlives --timeout is a failure with the console's tail, never a hang. The guest has no
 # network device and sees no host file but its initramfs; what it prints is capped
 # (RWQ_OUTPUT_CAP bytes, default 4 MiB, for the console and for the command's output each), so
@@ -13,6 +15,8 @@
 # --extra adds files to the guest's /extra/ (tests that are not part of the initramfs); --module
 # replaces the initramfs's rust_workq.ko (make run MODULE=DIR).
 # ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
+# SLOWDOWN=N runs QEMU with 1/N of the machine's CPU (the cgroup cpu controller): a slow machine
+# on demand, to try that no verdict depends on speed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -57,11 +61,18 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -disp
 	-no-reboot -monitor none -nic none)
 
 note "qemu: ${qemu[*]} -append '$kargs'"
+# A slow machine on demand: QEMU joins a cgroup whose CPU quota is 1/SLOWDOWN of the machine.
+if [ -n "${SLOWDOWN:-}" ] && [ "$SLOWDOWN" != 1 ]; then
+	cg=$(slow_cgroup "$SLOWDOWN") || die "$cg"
+	note "SLOWDOWN=$SLOWDOWN: qemu runs in cgroup $cg with 1/$SLOWDOWN of $(nproc) CPUs"
+	# shellcheck disable=SC2016 # expanded by that shell: its own pid, then QEMU's exec
+	qemu=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "${qemu[@]}")
+fi
 
 # Append the command, the extra files and the module as a second cpio archive: the kernel unpacks
 # concatenated archives, a later file replacing an earlier one.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; [ -z "${cg:-}" ] || rmdir "$cg" 2>/dev/null' EXIT
 printf '%s\n' "$cmd" >"$work/run-cmd"
 {
 	[ "$interactive" = 1 ] || printf 'file /run-cmd %s 644 0 0\n' "$work/run-cmd"
@@ -80,6 +91,7 @@ fi
 
 console=$logdir/console.log
 out=$logdir/out.log
+records=$logdir/records.tsv
 : >"$out"
 # Keeps the first RWQ_OUTPUT_CAP bytes of its input and drains the rest.
 capped() {
@@ -87,20 +99,21 @@ capped() {
 	cat >/dev/null
 }
 # The console goes through a FIFO to a capped reader.
-mkfifo "$work/console"
+mkfifo "$work/console" "$work/records"
 capped <"$work/console" >"$console" &
+capped <"$work/records" | tr -d '\r' >"$records" &
 t0=$(now)
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
-	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out </dev/null |
-	capped | sed -u 's/\r//g' | tee "$out" | grep --line-buffered -v '^@@RWQ-EXIT [0-9]*@@$'
+	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out \
+	-serial "file:$work/records" </dev/null | capped | sed -u 's/\r//g' | tee "$out"
 qrc=${PIPESTATUS[0]}
 wait
 set -e
 tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
 awk -v l="boot-to-verdict" -v a="$t0" -v b="$(now)" 'BEGIN { printf "==> %s %.1fs\n", l, b - a }' >&2
 
-rc=$(sed -n 's/^@@RWQ-EXIT \([0-9]*\)@@$/\1/p' "$out" | tail -n 1)
+rc=$(sed -n 's/^exit\t\([0-9]*\)$/\1/p' "$records" | tail -n 1)
 if [ -z "$rc" ]; then
 	tail -n 40 "$console" >&2
 	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then

@@ -2,7 +2,8 @@
 # shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0
 # /init of the guest: mounts the basics, loads the module, then either runs the command the host
-# packed as /run-cmd (its output and exit status go to the host on ttyS1) or opens a shell.
+# packed as /run-cmd (its output goes to the host on ttyS1, its exit status as the record
+# "exit STATUS" on the data channel, ttyS2) or opens a shell.
 /bin/busybox --install -s /bin
 export PATH=/bin HOME=/root
 mount -t proc proc /proc
@@ -22,9 +23,10 @@ fi
 if [ -f /run-cmd ]; then
 	out=/dev/ttyS1
 	stty -F "$out" raw -echo 2>/dev/null
+	stty -F /dev/ttyS2 raw -echo 2>/dev/null
 	cd /root || exit 1
 	sh -c '. /etc/profile; . /run-cmd' >"$out" 2>&1 </dev/null
-	echo "@@RWQ-EXIT $?@@" >"$out"
+	printf 'exit\t%s\n' "$?" >/dev/ttyS2
 else
 	cat <<'BANNER'
 

@@ -27,7 +27,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	echo "file /bin/dmesg $ROOT/qemu/guest-dmesg.sh 755 0 0"
 	for m in "${modules[@]}"; do echo "file /lib/modules/$(basename "$m") $m 644 0 0"; done
 	for t in "${tools[@]}"; do echo "file /bin/$(basename "$t") $t 755 0 0"; done
-	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns" "$ROOT/tests/splats.sh" "$ROOT/tests/ktap.sh"; do
+	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns" "$ROOT/tests/splats.sh" "$ROOT/tests/ktap.sh" "$ROOT/tests/header.sh"; do
 		echo "file /tests/$(basename "$f") $f 755 0 0"
 	done
 	echo "file /tests/grade-lib.sh $ROOT/grade/lib.sh 644 0 0"

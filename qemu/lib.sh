@@ -103,9 +103,11 @@ supported_series() {
 	for f in "$ROOT"/qemu/series/*.config; do basename "$f" .config; done | sort -rV
 }
 
+# shellcheck source=tests/header.sh
+. "$ROOT/tests/header.sh"
 # A flavour's or series' setting from its file's "#@ key=value" lines: setting FILE KEY.
 setting() {
-	sed -n "s/^#@ $2=//p" "$1" | tail -n 1
+	header "$1" "$2"
 }
 
 # The kernel flavours: one file each in qemu/flavors/.
@@ -168,6 +170,58 @@ load_kernel() {
 	K_NAME='' K_SERIES='' K_FLAVOR='' K_VERSION='' K_DIR='' K_OUT='' K_INITRD='' K_MEM='' K_APPEND='' K_SCALE='' K_SOAK=''
 	# shellcheck source=/dev/null
 	. "$env"
+}
+
+# speed_factor LOGDIR: how many times slower than the reference machine this one runs the loaded
+# kernel now (K_* from load_kernel), for time limits that follow the machine. Sets SPEED_FACTOR
+# (1 or more, one decimal) and SPEED_WHY (how it was found). TIMEOUT_MUL=N sets it; else a
+# calibration boot of the kernel (boot, load the module, power off) is timed against the
+# flavour's "#@ calibration=" seconds, measured on the reference machine (BENCH.md). The result
+# is kept for RWQ_SPEED_TTL seconds (600) in K_OUT, so that a run of many suites on one kernel
+# (the grader's proofs, a class) boots once to measure. Fails if the calibration boot does.
+speed_factor() {
+	local ref cache=$K_OUT/speed-factor-slowdown-${SLOWDOWN:-1} t0 secs age
+	if [ -n "${TIMEOUT_MUL:-}" ]; then
+		awk -v f="$TIMEOUT_MUL" 'BEGIN { exit !(f > 0) }' 2>/dev/null || die "TIMEOUT_MUL=$TIMEOUT_MUL: give a number above 0"
+		SPEED_FACTOR=$TIMEOUT_MUL SPEED_WHY="TIMEOUT_MUL=$TIMEOUT_MUL"
+		return
+	fi
+	ref=$(setting "$ROOT/qemu/flavors/$K_FLAVOR.config" calibration)
+	if [ -f "$cache" ]; then
+		age=$(($(date +%s) - $(stat -c %Y "$cache")))
+		if [ "$age" -lt "${RWQ_SPEED_TTL:-600}" ]; then
+			SPEED_FACTOR=$(sed -n 1p "$cache") SPEED_WHY="$(sed -n 2p "$cache") (measured ${age}s ago)"
+			return
+		fi
+	fi
+	t0=$(now)
+	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" --append "$K_APPEND" \
+		--logdir "$1" --timeout 600 --cmd true >/dev/null 2>"$1.err" || return 1
+	secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+	SPEED_FACTOR=$(awk -v s="$secs" -v r="$ref" 'BEGIN { f = s / r; f = int(f * 10 + 0.999) / 10; if (f < 1) f = 1; printf "%.1f", f }')
+	SPEED_WHY="a calibration boot took ${secs}s, ${ref}s on the reference machine; TIMEOUT_MUL=N sets it"
+	printf '%s\n%s\n' "$SPEED_FACTOR" "$SPEED_WHY" >"$cache.$$" && mv "$cache.$$" "$cache"
+}
+
+# slow_cgroup N: creates a cgroup whose CPU quota is 1/N of this machine (cgroup v1's
+# cpu.cfs_quota_us, or v2's cpu.max) and prints its directory; a process that writes its pid to
+# DIR/cgroup.procs runs there. Prints why and fails where neither can be used.
+slow_cgroup() {
+	local n=$1 period=100000 quota cg v2
+	awk -v n="$n" 'BEGIN { exit !(n >= 1) }' 2>/dev/null || { echo "SLOWDOWN=$n: give a number of 1 or more"; return 1; }
+	quota=$(awk -v p=$period -v c="$(nproc)" -v n="$n" 'BEGIN { printf "%d", p * c / n }')
+	if [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		cg=$(mktemp -d /sys/fs/cgroup/cpu/rust_workq-slow.XXXXXX 2>/dev/null) &&
+			echo $period >"$cg/cpu.cfs_period_us" && echo "$quota" >"$cg/cpu.cfs_quota_us" && echo "$cg" && return
+	fi
+	for v2 in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		grep -qw cpu "$v2/cgroup.controllers" 2>/dev/null || continue
+		grep -qw cpu "$v2/cgroup.subtree_control" 2>/dev/null || echo +cpu >"$v2/cgroup.subtree_control" 2>/dev/null
+		cg=$(mktemp -d "$v2/rust_workq-slow.XXXXXX" 2>/dev/null) &&
+			echo "$quota $period" >"$cg/cpu.max" && echo "$cg" && return
+	done
+	echo "SLOWDOWN needs the cgroup cpu controller, writable (cgroup v1 /sys/fs/cgroup/cpu, or v2 with cpu.max): run as root"
+	return 1
 }
 
 die() {

@@ -7,6 +7,8 @@
 #@ exercise=2
 #@ points=10
 #@ limit=20
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+#@ timing
 . /tests/grade-lib.sh
 burst=200
 for round in 1 2 3; do

@@ -5,6 +5,8 @@
 #@ exercise=4
 #@ points=10
 #@ limit=25
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+#@ timing
 . /tests/grade-lib.sh
 call START_RESCHED -v 20
 three() { [ "$(worker_count resched)" -ge 3 ]; }

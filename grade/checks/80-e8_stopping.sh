@@ -1,14 +1,24 @@
 # shellcheck shell=sh
 # Exercise 8: unloading while the self-rescheduling item runs sets the stopping flag: the item
-# prints exactly one final line with "stopping", then nothing more; rmmod succeeds.
+# prints exactly one final line with "stopping", then nothing more; rmmod succeeds. The chain runs
+# 1 s apart (START_RESCHED's period), and rmmod comes right after its first run, before its
+# second: the kernel's timestamps show the chain was still active then, or the check runs again.
 #@ exercise=8
 #@ points=10
-#@ limit=15
+#@ limit=20
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+#@ timing
 . /tests/grade-lib.sh
-call START_RESCHED -v 200
-await_worker resched >/dev/null
+call START_RESCHED -v 1000
+first=$(await_worker resched)
+m=$(kmark "rmmod during the chain")
+[ "$(ms_between "$(ts "$first")" "$m")" -lt 900 ] ||
+	missed "rmmod came $(ms_between "$(ts "$first")" "$m") ms after the chain's first run, not within its 1 s period"
 rmmod rust_workq || fail "rmmod failed while the self-rescheduling item was active"
-usleep 600000
+one() { [ "$(worker_count stopping)" -ge 1 ]; }
+wait_until 3 one || true
+# Nothing more for one and a half periods after it.
+usleep 1500000
 n=$(worker_count stopping)
 [ "$n" = 1 ] || fail "$n lines with \"stopping\" from a kworker after rmmod (expected exactly one final line)"
 f=$(worker_lines stopping)

@@ -1,6 +1,8 @@
 # shellcheck shell=sh
 # Exercise 6: KICK_DELAYED runs its item no earlier than 2 s after the ioctl.
 #@ limit=15
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+#@ timing
 . /tests/lib.sh
 J KICK_DELAYED || fail "KICK_DELAYED failed"
 q=$(need '^delayed: queued \[from ')

@@ -11,7 +11,8 @@ case ${FLAVOR:-base} in debug) rate=1000 ;; *) rate=5000 ;; esac
 out=$(workq-stress fuzz --threads 4 --seconds "$budget" --seed "${SEED:-$RANDOM}") || fail "fuzzing failed: $out"
 echo "$out"
 calls=$(echo "$out" | sed -n 's/^figure: fuzz_calls=\([0-9]*\) .*/\1/p')
-[ "${calls:-0}" -ge $((budget * rate)) ] || fail "only ${calls:-0} fuzzed calls in ${budget}s (floor $((budget * rate))): abnormally slow"
+min=$(floor $((budget * rate)))
+[ "${calls:-0}" -ge "$min" ] || fail "only ${calls:-0} fuzzed calls in ${budget}s (floor $min): abnormally slow"
 log_reset
 J KICK || fail "KICK failed after fuzzing"
 need '^worker ran ' >/dev/null

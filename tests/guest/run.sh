@@ -15,10 +15,17 @@
 # the test's name then ends in "@MODULE" (without ".ko"). After each test the kernel log is
 # scanned for splats (tests/splat-patterns): a splat fails the test, unless the test allows it.
 # --first numbers the first result (the host continues a stream after a crashed guest); --plan
-# is printed when the stream starts at 1. Ends with the sentinel line the host requires,
-# or, when the known state cannot be restored, with a request for a fresh guest.
+# is printed when the stream starts at 1. A test that exits 3 (its set-up did not happen, `missed`
+# in lib.sh) runs again from the known state, up to RWQ_ATTEMPTS (3) times in all; if it never
+# happens the test is inconclusive, which fails it with that reason.
+#
+# Besides the KTAP stream (for people), the runner writes one record per test to the data channel
+# (ttyS2, the host's records.tsv): "test NAME VERDICT ATTEMPTS SECONDS LIMIT MODULE REASON
+# FIGURES", tab-separated, VERDICT pass, fail, skip or inconclusive; "reboot" when the known state
+# cannot be restored (the host boots a fresh guest for the rest); "done PASS FAIL SKIP" at the end.
 . /tests/ktap.sh
 . /tests/splats.sh
+. /tests/header.sh
 flavor=base first=1 plan=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -91,28 +98,29 @@ load_module() {
 	[ -c $DEV ] || { echo "$DEV is missing after insmod $1"; return 1; }
 }
 
-for arg in "$@"; do
-	t=${arg%%=*}
-	limit=${arg#*=}
-	MOD=$DEFAULT_MOD
-	case $limit in *@*) MOD=${limit#*@} limit=${limit%%@*} ;; esac
-	name=${t##*/}
-	name=${name%.sh}
-	name=${name#[0-9][0-9]-}
-	[ "$MOD" = "$DEFAULT_MOD" ] || { m=${MOD##*/}; name=$name@${m%.ko}; }
-	if [ ! -f "$t" ]; then
-		ktap_diag "no such test: $t"
-		ktap_result fail "$name"
-		continue
-	fi
-	[ "$limit" -gt 0 ] 2>/dev/null || limit=60
-	# The test starts with the log its module's loading wrote set aside (but scanned below).
+# record FIELD...: one record on the data channel (the host's records.tsv): tab-separated fields,
+# each with tabs and newlines turned into spaces.
+REC=${RWQ_RECORDS:-/dev/ttyS2}
+record() {
+	line=
+	for f in "$@"; do
+		f=$(printf '%s' "$f" | tr '\t\n' '  ')
+		line="$line${line:+	}$f"
+	done
+	printf '%s\n' "$line" >>"$REC"
+}
+
+# attempt TEST LIMIT: one run of a test from the known state: its module freshly loaded, the log
+# cleared; afterwards the state put back, the log scanned for splats. Sets rc (the test's status;
+# 1 for a splat or its time limit) and secs; the test's output is in /tmp/test.out.
+attempt() {
 	rc=1
 	load_module "$MOD" >/tmp/test.out 2>&1 && loaded=1 || loaded=0
+	# The test starts with the log its module's loading wrote set aside (but scanned below).
 	dmesg -c >/tmp/dmesg-load.log
 	start=$(cut -d' ' -f1 /proc/uptime)
 	if [ "$loaded" = 1 ]; then
-		timeout "$limit" sh -e "$t" >>/tmp/test.out 2>&1
+		timeout "$2" sh -e "$1" >>/tmp/test.out 2>&1
 		rc=$?
 	fi
 	end=$(cut -d' ' -f1 /proc/uptime)
@@ -129,7 +137,7 @@ for arg in "$@"; do
 	# A test that checks a splat itself may allow it ("#@ allow_splat=ERE", on the line as
 	# tests/splats.sh prints it): 99-kmemleak, whose scan reports its leak canary.
 	splats /tests/splat-patterns /tmp/dmesg-scan.log >/tmp/splat.out
-	allowed=$(sed -n 's/^#@ allow_splat=//p' "$t")
+	allowed=$(header "$1" allow_splat)
 	if [ -n "$allowed" ]; then
 		grep -vE "$allowed" /tmp/splat.out >/tmp/splat.kept
 		mv /tmp/splat.kept /tmp/splat.out
@@ -139,26 +147,73 @@ for arg in "$@"; do
 		head -n 20 /tmp/splat.out | ktap_diag
 		grep -A25 -E 'WARNING:|BUG:|Oops|Call Trace' /tmp/dmesg-scan.log | head -n 40 | ktap_diag
 		rc=1
+		reason="kernel log splat: $(head -n 1 /tmp/splat.out)"
 	fi
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-	if awk -v s="$secs" -v l="$limit" 'BEGIN { exit !(s >= l) }'; then
-		ktap_diag "$name: killed at its time limit of ${limit}s"
+	if awk -v s="$secs" -v l="$2" 'BEGIN { exit !(s >= l) }'; then
+		ktap_diag "$name: killed at its time limit of ${2}s"
 		rc=1
+		reason="killed at its time limit of ${2}s"
 	fi
+}
+
+# How often a test whose set-up did not happen (exit 3, `missed` in lib.sh) runs in all.
+ATTEMPTS=${RWQ_ATTEMPTS:-3}
+for arg in "$@"; do
+	t=${arg%%=*}
+	limit=${arg#*=}
+	MOD=$DEFAULT_MOD
+	case $limit in *@*) MOD=${limit#*@} limit=${limit%%@*} ;; esac
+	name=${t##*/}
+	name=${name%.sh}
+	name=${name#[0-9][0-9]-}
+	[ "$MOD" = "$DEFAULT_MOD" ] || { m=${MOD##*/}; name=$name@${m%.ko}; }
+	if [ ! -f "$t" ]; then
+		ktap_diag "no such test: $t"
+		ktap_result fail "$name"
+		record test "$name" fail 0 0 0 "$MOD" "no such test: $t"
+		continue
+	fi
+	[ "$limit" -gt 0 ] 2>/dev/null || limit=60
+	n=0
+	while :; do
+		n=$((n + 1))
+		reason=
+		attempt "$t" "$limit"
+		[ "$rc" = 3 ] || break
+		why=$(sed -n 's/^SETUP MISSED: //p' /tmp/test.out | head -n 1)
+		ktap_diag "$name: attempt $n of $ATTEMPTS: set-up missed: $why"
+		[ "$n" -lt "$ATTEMPTS" ] || break
+		grep -q 'failed' /tmp/restored.out && break
+	done
 	ktap_diag "$name took ${secs}s (limit ${limit}s)"
 	case $rc in
-	0) ktap_result pass "$name" ;;
-	4) ktap_result skip "$name" "$(sed -n 's/^SKIP: //p' /tmp/test.out | head -n 1)" ;;
+	0) verdict=pass ;;
+	4) verdict=skip reason=$(sed -n 's/^SKIP: //p' /tmp/test.out | head -n 1) ;;
+	3) verdict=inconclusive reason="set-up missed in $n attempt(s): $why" ;;
+	*) verdict=fail ;;
+	esac
+	[ -n "$reason" ] || [ "$verdict" != fail ] || reason=$(sed -n 's/^FAIL: //p' /tmp/test.out | head -n 1)
+	[ -n "$reason" ] || [ "$rc" = 0 ] || [ "$verdict" != fail ] || reason="exit status $rc"
+	case $verdict in
+	pass) ktap_result pass "$name" ;;
+	skip) ktap_result skip "$name" "$reason" ;;
+	inconclusive)
+		ktap_diag "$name inconclusive: $reason"
+		ktap_result fail "$name"
+		;;
 	*) ktap_result fail "$name" ;;
 	esac
+	record test "$name" "$verdict" "$n" "$secs" "$limit" "$MOD" "$reason" \
+		"$(sed -n 's/^figure: //p' /tmp/test.out | tr '\n' ' ')"
 	# A state this guest cannot put back (a module that will not unload) would decide the next
 	# test's verdict: ask the host for a fresh guest instead.
 	if grep -q 'failed' /tmp/restored.out; then
 		ktap_diag "runner: cannot restore the known state; the remaining tests get a fresh guest"
-		echo "@@RWQ-REBOOT@@"
+		record reboot
 		exit 3
 	fi
 done
 ktap_totals
-echo "@@RWQ-SUITE-DONE pass=$KTAP_PASS fail=$KTAP_FAIL skip=$KTAP_SKIP@@"
+record "done" "$KTAP_PASS" "$KTAP_FAIL" "$KTAP_SKIP"
 [ "$KTAP_FAIL" = 0 ]

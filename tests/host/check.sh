@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The verdict of `make check`: host unit tests, the guest suite on every kernel (each with
 # host-side checks the guest cannot fake, tests/host/suite.sh), and beside them, reported after:
-# lint, the harness self-test, the grader's proofs and its sandbox on a hostile class.
+# lint, the harness self-test, the grader's proofs and its sandbox on a hostile class, and the
+# timing-sensitive tests on a machine made 3x slower (tests/host/slow.sh).
 # Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
 # with the phase times, the reliability figures per kernel and "N passed, N failed" (every leaf
 # result). Exits 1 on any failure.
@@ -70,7 +71,7 @@ else
 	fi
 fi
 ktap_header
-ktap_plan $((5 + 2 * ${#kernels[@]}))
+ktap_plan $((6 + 2 * ${#kernels[@]}))
 ktap_diag "kernels: ${kernels[*]}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -104,6 +105,8 @@ if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
 		in_background grade bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}"
 		in_background class bash "$ROOT/tests/host/grade-class.sh"
 	} &
+	# The timing-sensitive tests and checks on a machine made 3x slower (a CPU quota on QEMU).
+	in_background slow bash "$ROOT/tests/host/slow.sh" "${proof_series[0]}" &
 fi
 
 # Host unit tests of the userspace tools and the ABI table's copies.
@@ -126,14 +129,18 @@ for k in "${kernels[@]}"; do
 	rc=${PIPESTATUS[0]}
 	count_leaves "$log/suite"
 	grep -qE '^    (not )?ok ' "$log/suite" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
-	s=$OUT/${k%/*}-${k#*/}/log/summary
+	s=$OUT/${k%/*}-${k#*/}/log/results.json
 	if [ -f "$s" ]; then
-		figures+=("$k: $(sed -n 's/^figures=//p' "$s")")
-		figures+=("$k: closest to its time limit: $(sed -n 's/^closest=//p' "$s")")
-		c=$(sed -n 's/^crashed=//p' "$s")
-		[ -z "$c" ] || figures+=("$k: CRASHED the guest: $c")
+		{ read -r factor; read -r fig; read -r closest; read -r crashed; read -r inconclusive; read -r retried; } < <(
+			python3 "$ROOT/tests/results.py" get "$s" speed_factor figures closest crashed inconclusive retried)
+		figures+=("$k: speed factor $factor")
+		figures+=("$k: $fig")
+		figures+=("$k: closest to its time limit: $closest")
+		[ -z "$crashed" ] || figures+=("$k: CRASHED the guest: $crashed")
+		[ -z "$inconclusive" ] || figures+=("$k: INCONCLUSIVE (set-up never happened): $inconclusive")
+		[ -z "$retried" ] || figures+=("$k: set-up missed, run again: $retried")
 	else
-		figures+=("$k: no summary (the kernel or module did not build)")
+		figures+=("$k: no results (the kernel or module did not build)")
 	fi
 	phase_end "$k" "$t0" "$rc"
 done
@@ -144,16 +151,18 @@ done
 # what they really do) and its sandbox on a hostile class.
 wait
 if [ -n "$focused" ]; then
-	for p in lint "harness self-test" "grader proofs" "grade-all sandbox"; do ktap_result skip "$p" "$focused"; done
+	for p in lint "harness self-test" "grader proofs" "grade-all sandbox" "slow machine"; do ktap_result skip "$p" "$focused"; done
 else
 	report_background lint lint
 	report_background harness "harness self-test"
 	if [ ${#proof_series[@]} = 0 ]; then
 		ktap_result skip "grader proofs" "no base kernel of a supported series"
 		ktap_result skip "grade-all sandbox" "no base kernel of a supported series"
+		ktap_result skip "slow machine" "no base kernel of a supported series"
 	else
 		report_background grade "grader proofs"
 		report_background class "grade-all sandbox"
+		report_background slow "slow machine"
 	fi
 fi
 

@@ -19,7 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 checks=("$ROOT"/grade/checks/[0-9]*.sh)
 name_of() { local n=${1##*/}; n=${n%.sh}; echo "${n#[0-9][0-9]-}"; }
-exercise_of() { sed -n 's/^#@ exercise=//p' "$1" | head -n 1; }
+exercise_of() { header "$1" exercise; }
 
 # build SRC_DIR NAME: the module built from SRC_DIR against K_DIR, as $work/ko/NAME.ko, from the
 # cache when the same sources were built against the same kernel before.
@@ -91,11 +91,11 @@ for series in "$@"; do
 				continue
 			fi
 			build "$work/src-$m" "$m" || { ktap_result fail "grade: mutant $m builds"; continue; }
-			crash=$(sed -n 's/^#@ crashes=//p' "$p")
+			crash=$(header "$p" crashes)
 			# shellcheck disable=SC2046 # word lists
 			{
-				for c in $(checks_of $(sed -n 's/^#@ keeps=//p' "$p")); do echo "$c pass"; done
-				for c in $(checks_of $(sed -n 's/^#@ loses=//p' "$p")); do
+				for c in $(checks_of $(header "$p" keeps)); do echo "$c pass"; done
+				for c in $(checks_of $(header "$p" loses)); do
 					if [ "$(name_of "$c")" = "$crash" ]; then echo "$c crash"; else echo "$c fail"; fi
 				done
 			} | sort -u | sort -t/ -k1 >"$work/plan"
@@ -107,12 +107,14 @@ for series in "$@"; do
 	fi
 	bash "$ROOT/tests/host/suite.sh" --log "$K_OUT/grade-proof" "$series" base "${specs[@]}" >"$work/ktap" 2>"$work/err"
 	sed 's/^/    /' "$work/ktap"
-	# Judge every expectation against the stream: each result is pass, fail (a skip included:
-	# no check may skip here) or crash.
+	# Judge every expectation against the suite's results (tests/results.py): each is pass, fail
+	# (a skip included: no check may skip here), crash, or inconclusive (never expected: a set-up
+	# that did not happen is the grader's failure).
 	declare -A got=() bad=() planned=()
-	while read -r verdict name; do got[$name]=$verdict; done < <(sed -nE 's/^(ok|not ok) [0-9]+ ([^ ]+@[^ ]+).*/\1 \2/p' "$work/ktap" | sed 's/^not ok/fail/; s/^ok/pass/')
-	while read -r name; do got[$name]=fail; done < <(sed -nE 's/^ok [0-9]+ ([^ ]+@[^ ]+) # SKIP.*/\1/p' "$work/ktap")
-	while read -r name; do got[$name]=crash; done < <(sed -n 's/^# \([^ ]*@[^ ]*\) crashed the guest.*/\1/p' "$work/ktap")
+	while read -r name verdict _; do
+		[ "$verdict" = skip ] && verdict=fail
+		got[$name]=$verdict
+	done < <(python3 "$ROOT/tests/results.py" verdicts "$K_OUT/grade-proof/results.json" 2>/dev/null)
 	for e in "${expect[@]}"; do
 		read -r m c want <<<"$e"
 		planned[$m]=1 planned[$c@$m]=1
@@ -130,8 +132,8 @@ for series in "$@"; do
 		report todo1 "grade: the untouched starter scores only loading and unloading"
 		for p in "${mutants[@]}"; do
 			m=$(basename "$p" .patch)
-			what="loses $(sed -n 's/^#@ loses=//p' "$p"), keeps $(sed -n 's/^#@ keeps=//p' "$p")"
-			grep -q '^#@ crashes=' "$p" && what="$what, crashes in $(sed -n 's/^#@ crashes=//p' "$p") only"
+			what="loses $(header "$p" loses), keeps $(header "$p" keeps)"
+			grep -q '^#@ crashes=' "$p" && what="$what, crashes in $(header "$p" crashes) only"
 			report "$m" "grade: mutant $m: $what"
 		done
 	fi

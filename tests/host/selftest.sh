@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Self-test of the harness, on a real guest: a test that unloads the module and fails must not
 # fail the test after it, and a test that crashes the guest must fail alone while the tests after
-# it run in a fresh guest. Runs tests/harness/ through tests/host/suite.sh and checks its verdicts.
+# it run in a fresh guest; a test whose set-up is missed runs again, and one whose set-up never
+# happens is inconclusive. Runs tests/harness/ through tests/host/suite.sh and checks its verdicts
+# in the results it writes (results.json) and what it prints.
 # Also: `make run CMD=...` hands the guest the command exactly as typed, and its exit status.
 # Usage: selftest.sh SERIES FLAVOR
 set -uo pipefail
@@ -10,22 +12,32 @@ set -uo pipefail
 . "$ROOT/tests/ktap.sh"
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.verdicts"' EXIT
 # Its own log directory: make check runs this beside the guest suites, which clear theirs.
 bash "$ROOT/tests/host/suite.sh" --log "$OUT/selftest" "$1" "$2" "$ROOT"/tests/harness/[0-9]*.sh >"$out" 2>&1
 sed 's/^/    /' "$out"
 expect() { # expect NAME PATTERN WHAT
 	if grep -qE "$2" "$out"; then ktap_result pass "harness: $1: $3"; else ktap_result fail "harness: $1: $3"; fi
 }
+python3 "$ROOT/tests/results.py" verdicts "$OUT/selftest/results.json" >"$out.verdicts" 2>&1
+verdict() { # verdict NAME "VERDICT ATTEMPTS" WHAT: the test's record in results.json
+	if grep -qx "$1 $2" "$out.verdicts"; then ktap_result pass "harness: $1: $3"; else
+		ktap_diag "results.json: $(grep "^$1 " "$out.verdicts" || echo "no record for $1")"
+		ktap_result fail "harness: $1: $3"
+	fi
+}
 ktap_header
-ktap_plan 9
-expect unload_and_fail '^not ok 1 unload_and_fail$' "a failing test is reported as failed"
+ktap_plan 12
+verdict unload_and_fail "fail 1" "a failing test is recorded as failed"
 expect unload_and_fail '^#   module was not loaded: the next test loads it again$' "the runner reports the module it left unloaded"
-expect state_is_known '^ok 2 state_is_known$' "the next test starts from the known state"
-expect crash '^not ok 3 crash$' "a test that crashes the guest fails"
+verdict state_is_known "pass 1" "the next test starts from the known state"
+verdict crash "crash 1" "a test that crashes the guest is recorded as the one that crashed"
 expect crash '^# crash crashed the guest' "the host names the test that crashed, with the console's tail"
-expect after_crash '^ok 4 after_crash$' "the test after a crash passes in a fresh guest"
-expect suite '^ok 5 [^ ]+: every planned test reported \(4\)$' "the host has exactly one result for each of the four tests"
+verdict after_crash "pass 1" "the test after a crash passes in a fresh guest"
+verdict missed_once "pass 2" "a test whose set-up was missed once runs again and its second verdict counts"
+expect missed_once '^# missed_once: attempt 1 of 3: set-up missed: ' "the output says each attempt whose set-up was missed"
+verdict never_set_up "inconclusive 3" "a set-up that never happens is inconclusive after 3 attempts, not a pass"
+expect suite '^ok 7 [^ ]+: every planned test reported \(6\)$' "the host has exactly one result for each of the six tests"
 
 # Shell variables, $(...), quotes, semicolons and $? must reach the guest's shell unexpanded.
 # shellcheck disable=SC2016 # the $ signs are for the guest's shell

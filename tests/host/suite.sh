@@ -3,8 +3,14 @@
 # Runs guest tests on one kernel and prints their KTAP stream. A test that panics, oopses or hangs
 # the guest fails alone: the console's tail goes into its diagnostics, a fresh guest boots and
 # the remaining tests go on, numbered where the stream stopped. Afterwards the host checks what
-# the guest cannot fake (every planned test reported, a clean kernel console) and writes a summary
-# for check.sh (pass, fail, skip, crashed tests, figures, the test closest to its time limit).
+# the guest cannot fake (every planned test reported, a clean kernel console) and writes the
+# results as data: LOG/results.json (tests/results.py), one record per test (name, verdict,
+# attempts, seconds, limit, module, reason, figures) from the guest's data channel, a crashed
+# test's record from the host, and the summary check.sh and the grader read.
+#
+# Time limits follow the machine: a calibration boot measures how much slower than the reference
+# machine this one is right now (speed_factor in qemu/lib.sh), and every limit and wait is scaled
+# by that factor; TIMEOUT_MUL=N sets it instead. The output names the factor.
 #
 # Usage: suite.sh [--log DIR] SERIES FLAVOR [TEST[@MODULE.ko]...]
 #   SERIES: 7.3, ... or --default, as prepare.sh takes it. TEST: a name such as e1_kick, or a path
@@ -75,42 +81,51 @@ dup=$(printf '%s\n' "${extra[@]}" | sort -u | sed 's|.*/||' | sort | uniq -d | h
 [ ${#extra[@]} = 0 ] || mapfile -t extra < <(printf '%s\n' "${extra[@]}" | sort -u)
 
 # A test's time limit: its "#@ limit_FLAVOR=" line, else its "#@ limit=" (for base) times the
-# flavour's scale; a soak test gets three times the soak budget on top.
+# flavour's scale; a soak test gets three times the soak budget on top; all of it times the
+# machine's speed factor.
 limit_of() {
 	local l
-	l=$(sed -n "s/^#@ limit_$flavor=//p" "$1" | head -n 1)
-	[ -n "$l" ] || l=$(($(sed -n 's/^#@ limit=//p' "$1" | head -n 1) * K_SCALE))
+	l=$(header "$1" "limit_$flavor")
+	[ -n "$l" ] || l=$(($(header "$1" limit) * K_SCALE))
 	[ "$l" -gt 0 ] 2>/dev/null || l=$((60 * K_SCALE))
 	grep -q '^#@ soak$' "$1" && l=$((l + 3 * soak))
-	echo "$l"
+	awk -v l="$l" -v f="$factor" 'BEGIN { x = l * f; printf "%d", (x == int(x)) ? x : int(x) + 1 }'
 }
 
 logroot=${logroot:-$K_OUT/log}
 rm -rf "$logroot"
 mkdir -p "$logroot"
-summary=$logroot/summary
+speed_factor "$logroot/calibration" || die "the calibration boot of $K_NAME failed (see $logroot/calibration)"
+factor=$SPEED_FACTOR
 first=1 boot=0 crashed=()
 ktap_diag "guest suite on $K_NAME ($K_VERSION, $K_DIR)"
+ktap_diag "speed factor $factor: $SPEED_WHY"
 while [ "$first" -le "$total" ]; do
 	boot=$((boot + 1))
 	logdir=$logroot/boot-$boot
 	# The plan counts the host's own two checks, numbered after the guest's tests.
-	cmd="SOAK_SECONDS=$soak /tests/run.sh --flavor $flavor --first $first --plan $((total + 2))"
-	# The boot may take as long as booting plus every test's limit.
-	budget=60
+	cmd="SOAK_SECONDS=$soak TIMEOUT_MUL=$factor /tests/run.sh --flavor $flavor --first $first --plan $((total + 2))"
+	# The boot may take as long as booting plus every test's limit, and two more runs of the
+	# longest (a test whose set-up was missed runs again).
+	budget=$(limit_of /dev/null) longest=0
 	for ((i = first - 1; i < total; i++)); do
 		limit=$(limit_of "${tests[$i]}")
 		cmd+=" $(guest_path "${tests[$i]}")=$limit"
 		[ -z "${modules[$i]:-}" ] || cmd+="@/extra/${modules[$i]##*/}"
 		budget=$((budget + limit + 5))
+		[ "$limit" -le "$longest" ] || longest=$limit
 	done
+	budget=$((budget + 2 * longest))
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
 		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
-		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^@@RWQ-SUITE-DONE/d; /^@@RWQ-REBOOT@@$/d; /^# Totals:/d'
-	grep -q '^@@RWQ-SUITE-DONE ' "$logdir/out.log" 2>/dev/null && break
-	last=$(grep -oE '^(not )?ok [0-9]+ ' "$logdir/out.log" 2>/dev/null | grep -oE '[0-9]+' | tail -n 1)
+		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^# Totals:/d'
+	recs=$logdir/records.tsv
+	grep -q '^done'$'\t' "$recs" 2>/dev/null && break
+	# The tests this boot reported, each with its record.
+	last=$((first - 1 + $(grep -c '^test'$'\t' "$recs" 2>/dev/null)))
+	[ "$last" -ge "$first" ] || last=
 	# The runner could not restore the known state after a test: go on in a fresh guest.
-	if grep -qx '@@RWQ-REBOOT@@' "$logdir/out.log"; then
+	if grep -qx 'reboot' "$recs" 2>/dev/null; then
 		first=$((${last:-$((first - 1))} + 1))
 		[ "$first" -le "$total" ] && ktap_diag "booting a fresh guest for the remaining $((total - first + 1)) test(s)"
 		continue
@@ -126,18 +141,26 @@ while [ "$first" -le "$total" ]; do
 	ktap_diag "console tail ($logdir/console.log):"
 	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
 	echo "not ok $died $name"
+	printf 'test\t%s\tcrash\t1\t\t%s\t%s\t%s\t\n' "$name" "$(limit_of "${tests[$((died - 1))]}")" \
+		"${modules[$((died - 1))]:-/lib/modules/rust_workq.ko}" "crashed the guest: ${reason:-guest stopped}${first_splat:+; first splat: $first_splat}" |
+		tr -d '\r' >>"$logroot/host-records.tsv"
 	crashed+=("$name")
 	first=$((died + 1))
 	[ "$first" -le "$total" ] && ktap_diag "booting a fresh guest for the remaining $((total - died)) test(s)"
 done
 
-# What the guest reported, over all boots, and what the host checks itself.
-cat "$logroot"/boot-*/out.log 2>/dev/null | grep -E '^(not )?ok [0-9]+ |^# ' >"$logroot/results"
-gp=$(grep -cE '^ok [0-9]+ ' "$logroot/results")
-gs=$(grep -cE '^ok [0-9]+ .* # SKIP' "$logroot/results")
-gf=$(($(grep -cE '^not ok [0-9]+ ' "$logroot/results") + ${#crashed[@]}))
-reported=$((gp + gf))
-ktap_diag "$K_NAME: $((gp - gs)) passed, $gf failed, $gs skipped in $boot boot(s)${crashed[*]:+; crashed the guest: ${crashed[*]}}"
+# What the guest reported, over all boots (each boot's records in order), and the host's own
+# records of the tests that crashed a guest.
+cat "$logroot"/boot-*/out.log 2>/dev/null | grep -E '^(not )?ok [0-9]+ |^# ' >"$logroot/ktap"
+records=()
+for ((b = 1; b <= boot; b++)); do records+=("$logroot/boot-$b/records.tsv"); done
+[ ! -f "$logroot/host-records.tsv" ] || records+=("$logroot/host-records.tsv")
+results=$logroot/results.json
+python3 "$ROOT/tests/results.py" build --kernel "$K_NAME" --version "$K_VERSION" --factor "$factor" \
+	--factor-source "$SPEED_WHY" --boots "$boot" --planned "${names[@]}" --out "$results" -- "${records[@]}" ||
+	die "cannot write $results"
+{ read -r gp; read -r gf; read -r gs; read -r reported; } < <(python3 "$ROOT/tests/results.py" get "$results" passed failed skipped reported)
+ktap_diag "$K_NAME: $gp passed, $gf failed, $gs skipped in $boot boot(s)${crashed[*]:+; crashed the guest: ${crashed[*]}}"
 ktap_start_at $((total + 1))
 host_check() { # host_check OK|FAIL NAME [DETAIL]
 	if [ "$1" = OK ]; then ktap_result pass "$K_NAME: $2"; else
@@ -156,13 +179,5 @@ if [ -z "$splat" ]; then
 else
 	host_check FAIL "kernel console free of splats" "$(printf '%s' "$splat" | tr '\n' '|')"
 fi
-# The test closest to its limit, as a fraction of it.
-closest=$(sed -n 's/^# \([^ ]*\) took \([0-9.]*\)s (limit \([0-9]*\)s)$/\1 \2 \3/p' "$logroot/results" |
-	awk '{ r = $2 / $3; if (r > m) { m = r; l = $1 " took " $2 "s of " $3 "s" } } END { print l }')
-echo "# Totals: pass:$((gp - gs + KTAP_PASS)) fail:$((gf + KTAP_FAIL)) skip:$gs"
-{
-	echo "crashed=${crashed[*]}"
-	echo "closest=$closest"
-	echo "figures=$(sed -n 's/^# figure: //p' "$logroot/results" | tr '\n' ' ')"
-} >"$summary"
+echo "# Totals: pass:$((gp + KTAP_PASS)) fail:$((gf + KTAP_FAIL)) skip:$gs"
 [ "$gf" = 0 ] && [ "$KTAP_FAIL" = 0 ]

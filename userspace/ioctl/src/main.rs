@@ -11,8 +11,14 @@
 //! ioctl --sh-env                     # each command's tool arguments, for shell scripts
 //! ```
 //!
-//! `--repeat N` issues the same ioctl N times from this one process, on one open file, and stops
-//! at the first failure (a burst that a shell loop of separate processes could not make).
+//! `--then` starts another command in the same invocation: the commands are issued in order, from
+//! this one process, on one open file, with no process start-up between them (so that two
+//! submissions whose overlap matters, such as `KICK_SLOW` then `KICK_QUICK`, are microseconds
+//! apart on any machine). `--repeat N` issues a command N times and stops at the first failure
+//! (a burst that a shell loop of separate processes could not make).
+//! `--marks` writes a line to the kernel log (`/dev/kmsg`) before and after each ioctl:
+//! `ioctl: issuing 0x00004a0e (1 of 2)` and `ioctl: 0x00004a0e returned after 35 us (1 of 2)`,
+//! so that a test reads from the kernel's own timestamps when each call started and returned.
 //! `--hog-cpu0` first moves the tool to CPU 0 at real-time priority (`SCHED_FIFO` 50), so that
 //! no ordinary task there, such as the kworker that runs an item of a per-CPU workqueue queued
 //! from CPU 0, runs until the tool exits: the grader uses it to find a work item still pending.
@@ -20,7 +26,16 @@
 //! driver's `EFAULT` handling). On failure it prints the errno's name and message and exits 1;
 //! a usage error exits 2.
 
-use std::{fs::OpenOptions, os::fd::AsRawFd, process::ExitCode};
+use std::{
+    fs::{
+        File,
+        OpenOptions, //
+    },
+    io::Write,
+    os::fd::AsRawFd,
+    process::ExitCode,
+    time::Instant,
+};
 
 use rust_workq_abi::{
     Stats,
@@ -38,9 +53,8 @@ use rust_workq_abi::{
     ITEM_NAMES,
 };
 
-const USAGE: &str =
-    "usage: ioctl DEVICE -t TYPE -n NR -d none|read|write|rw [-s SIZE] [-v VALUE] [--arg ADDR]
-                    [--repeat N] [--hog-cpu0]
+const USAGE: &str = "usage: ioctl DEVICE COMMAND [--then COMMAND]... [--hog-cpu0] [--marks]
+         COMMAND: -t TYPE -n NR -d none|read|write|rw [-s SIZE] [-v VALUE] [--arg ADDR] [--repeat N]
        ioctl DEVICE --stats
        ioctl --list | --c-header | --sh-env";
 
@@ -57,6 +71,17 @@ enum Request {
 #[derive(Debug, PartialEq)]
 struct Raw {
     device: String,
+    /// The commands, in the order they are issued.
+    cmds: Vec<Cmd>,
+    /// Run on CPU 0 at real-time priority first.
+    hog_cpu0: bool,
+    /// Mark each call's start and return in the kernel log.
+    marks: bool,
+}
+
+/// One command of an invocation.
+#[derive(Debug, PartialEq)]
+struct Cmd {
     cmd: u32,
     dir: u32,
     size: usize,
@@ -65,8 +90,6 @@ struct Raw {
     arg: Option<usize>,
     /// How many times to issue it.
     repeat: u64,
-    /// Run on CPU 0 at real-time priority first.
-    hog_cpu0: bool,
 }
 
 fn parse_number(s: &str) -> Option<u64> {
@@ -76,13 +99,74 @@ fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
+/// What one command's options said, before they are checked.
+#[derive(Default)]
+struct Spec {
+    ty: Option<u64>,
+    nr: Option<u64>,
+    dir: Option<u32>,
+    size: Option<u64>,
+    value: Option<u64>,
+    arg: Option<u64>,
+    repeat: Option<u64>,
+}
+
+impl Spec {
+    fn is_empty(&self) -> bool {
+        self.ty.is_none()
+            && self.nr.is_none()
+            && self.dir.is_none()
+            && self.size.is_none()
+            && self.value.is_none()
+            && self.arg.is_none()
+            && self.repeat.is_none()
+    }
+
+    /// Checks the options of one command and encodes it.
+    fn finish(self) -> Result<Cmd, String> {
+        let ty = self.ty.ok_or("missing -t TYPE")?;
+        let nr = self.nr.ok_or("missing -n NR")?;
+        let dir = self.dir.ok_or("missing -d DIRECTION")?;
+        if ty > 0xff || nr > 0xff {
+            return Err("type and number must each fit in a byte".into());
+        }
+        let size = self.size.unwrap_or(0);
+        if size > u64::from(IOC_SIZE_MAX) {
+            return Err(format!("size {size} does not fit the 14-bit size field"));
+        }
+        if dir == IOC_NONE && (size != 0 || self.value.is_some()) {
+            return Err("-d none takes neither -s nor -v".into());
+        }
+        if dir != IOC_NONE && size == 0 && self.arg.is_none() {
+            return Err("-d read/write needs -s SIZE".into());
+        }
+        if let Some(v) = self.value {
+            if dir & IOC_WRITE == 0 {
+                return Err("-v needs -d write or rw".into());
+            }
+            if size > 8 || (size < 8 && v >> (8 * size) != 0) {
+                return Err(format!("value {v} does not fit in {size} bytes"));
+            }
+        }
+        let size = size as usize;
+        Ok(Cmd {
+            cmd: _IOC(dir, ty as u32, nr as u32, size),
+            dir,
+            size,
+            value: self.value.unwrap_or(0),
+            arg: self.arg.map(|a| a as usize),
+            repeat: self.repeat.unwrap_or(1),
+        })
+    }
+}
+
 /// Parses the arguments after the program name.
 fn parse(args: &[String]) -> Result<Request, String> {
     let mut device = None;
-    let (mut ty, mut nr, mut dir, mut size, mut value, mut arg) =
-        (None, None, None, None, None, None);
-    let mut repeat = 1;
+    let mut spec = Spec::default();
+    let mut cmds = Vec::new();
     let mut hog_cpu0 = false;
+    let mut marks = false;
     let mut stats = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -94,15 +178,15 @@ fn parse(args: &[String]) -> Result<Request, String> {
             "--stats" => stats = true,
             "-t" => {
                 let v = val("-t")?;
-                ty = Some(match (v.len(), parse_number(&v)) {
+                spec.ty = Some(match (v.len(), parse_number(&v)) {
                     (1, _) if !v.as_bytes()[0].is_ascii_digit() => u64::from(v.as_bytes()[0]),
                     (_, Some(n)) => n,
                     _ => return Err(format!("bad type '{v}': one character or a number")),
                 });
             }
-            "-n" => nr = Some(parse_number(&val("-n")?).ok_or("bad -n: a number")?),
+            "-n" => spec.nr = Some(parse_number(&val("-n")?).ok_or("bad -n: a number")?),
             "-d" => {
-                dir = Some(match val("-d")?.as_str() {
+                spec.dir = Some(match val("-d")?.as_str() {
                     "none" => IOC_NONE,
                     "write" => IOC_WRITE,
                     "read" => IOC_READ,
@@ -110,14 +194,21 @@ fn parse(args: &[String]) -> Result<Request, String> {
                     d => return Err(format!("bad direction '{d}': none, read, write or rw")),
                 })
             }
-            "-s" => size = Some(parse_number(&val("-s")?).ok_or("bad -s: a number")?),
-            "-v" => value = Some(parse_number(&val("-v")?).ok_or("bad -v: a number")?),
-            "--arg" => arg = Some(parse_number(&val("--arg")?).ok_or("bad --arg: a number")?),
+            "-s" => spec.size = Some(parse_number(&val("-s")?).ok_or("bad -s: a number")?),
+            "-v" => spec.value = Some(parse_number(&val("-v")?).ok_or("bad -v: a number")?),
+            "--arg" => spec.arg = Some(parse_number(&val("--arg")?).ok_or("bad --arg: a number")?),
             "--hog-cpu0" => hog_cpu0 = true,
+            "--marks" => marks = true,
             "--repeat" => {
-                repeat = parse_number(&val("--repeat")?)
-                    .filter(|&n| n > 0)
-                    .ok_or("bad --repeat: a number above 0")?
+                spec.repeat = Some(
+                    parse_number(&val("--repeat")?)
+                        .filter(|&n| n > 0)
+                        .ok_or("bad --repeat: a number above 0")?,
+                )
+            }
+            "--then" => {
+                let done = core::mem::take(&mut spec);
+                cmds.push(done.finish().map_err(|e| format!("before --then: {e}"))?);
             }
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
             s if device.is_none() => device = Some(s.to_string()),
@@ -126,42 +217,20 @@ fn parse(args: &[String]) -> Result<Request, String> {
     }
     let device = device.ok_or("missing DEVICE")?;
     if stats {
+        if !cmds.is_empty() || !spec.is_empty() {
+            return Err("--stats takes no command".into());
+        }
         return Ok(Request::Stats { device });
     }
-    let ty = ty.ok_or("missing -t TYPE")?;
-    let nr = nr.ok_or("missing -n NR")?;
-    let dir = dir.ok_or("missing -d DIRECTION")?;
-    if ty > 0xff || nr > 0xff {
-        return Err("type and number must each fit in a byte".into());
+    if !cmds.is_empty() && spec.is_empty() {
+        return Err("--then needs a command after it".into());
     }
-    let size = size.unwrap_or(0);
-    if size > u64::from(IOC_SIZE_MAX) {
-        return Err(format!("size {size} does not fit the 14-bit size field"));
-    }
-    if dir == IOC_NONE && (size != 0 || value.is_some()) {
-        return Err("-d none takes neither -s nor -v".into());
-    }
-    if dir != IOC_NONE && size == 0 && arg.is_none() {
-        return Err("-d read/write needs -s SIZE".into());
-    }
-    if let Some(v) = value {
-        if dir & IOC_WRITE == 0 {
-            return Err("-v needs -d write or rw".into());
-        }
-        if size > 8 || (size < 8 && v >> (8 * size) != 0) {
-            return Err(format!("value {v} does not fit in {size} bytes"));
-        }
-    }
-    let size = size as usize;
+    cmds.push(spec.finish()?);
     Ok(Request::Raw(Raw {
         device,
-        cmd: _IOC(dir, ty as u32, nr as u32, size),
-        dir,
-        size,
-        value: value.unwrap_or(0),
-        arg: arg.map(|a| a as usize),
-        repeat,
+        cmds,
         hog_cpu0,
+        marks,
     }))
 }
 
@@ -275,31 +344,66 @@ fn describe(err: &std::io::Error) -> String {
     format!("{} ({msg})", errno_name(code))
 }
 
-/// Issues `cmd` on `device` with `buf` (or the raw `arg`), `times` times on one open file,
-/// stopping at the first failure; returns the last result.
-fn issue(
-    device: &str,
-    cmd: u32,
-    buf: &mut [u8],
-    arg: Option<usize>,
-    times: u64,
-) -> Result<i32, String> {
-    let file = OpenOptions::new()
+fn open_device(device: &str) -> Result<File, String> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .open(device)
-        .map_err(|e| format!("cannot open {device}: {}", describe(&e)))?;
-    let arg = arg.unwrap_or(if buf.is_empty() {
+        .map_err(|e| format!("cannot open {device}: {}", describe(&e)))
+}
+
+/// The kernel-log marks of `--marks`: one line before and one after each ioctl, so that the
+/// kernel's own timestamps say when a call started and when it returned.
+struct Marks {
+    kmsg: File,
+    of: usize,
+}
+
+impl Marks {
+    fn open(of: usize) -> Result<Self, String> {
+        let kmsg = OpenOptions::new()
+            .write(true)
+            .open("/dev/kmsg")
+            .map_err(|e| format!("cannot open /dev/kmsg for --marks: {}", describe(&e)))?;
+        Ok(Self { kmsg, of })
+    }
+
+    /// Writes one record; `<6>` makes it an info line, as the module's own are.
+    fn write(&mut self, text: String) -> Result<(), String> {
+        self.kmsg
+            .write_all(format!("<6>ioctl: {text}\n").as_bytes())
+            .map_err(|e| format!("cannot write a mark to /dev/kmsg: {}", describe(&e)))
+    }
+}
+
+/// Issues `cmd` on `file` with `buf` (or the raw `arg`), `times` times, stopping at the first
+/// failure; returns the last result. With `marks`, the first call's start and the last one's
+/// return are marked in the kernel log as call `nth` of the invocation.
+fn issue(
+    file: &File,
+    device: &str,
+    cmd: &Cmd,
+    buf: &mut [u8],
+    marks: Option<(&mut Marks, usize)>,
+) -> Result<i32, String> {
+    let arg = cmd.arg.unwrap_or(if buf.is_empty() {
         0
     } else {
         buf.as_mut_ptr() as usize
     });
+    let (times, code) = (cmd.repeat, cmd.cmd);
+    let mut marks = marks;
+    if let Some((m, nth)) = marks.as_mut() {
+        let of = m.of;
+        m.write(format!("issuing 0x{code:08x} ({nth} of {of})"))?;
+    }
+    let started = Instant::now();
     let mut ret = 0;
     for done in 0..times {
         // SAFETY: `file` is open; `arg` is either the address of `buf`, which is valid for
         // `buf.len()` bytes (the size encoded in `cmd`), or a raw value the user asked for, which
         // the kernel checks before it touches it.
-        ret = unsafe { libc::ioctl(file.as_raw_fd(), cmd as libc::c_ulong, arg) };
+        ret = unsafe { libc::ioctl(file.as_raw_fd(), code as libc::c_ulong, arg) };
         if ret < 0 {
             let e = std::io::Error::last_os_error();
             let after = if times > 1 {
@@ -308,10 +412,17 @@ fn issue(
                 String::new()
             };
             return Err(format!(
-                "ioctl {device} 0x{cmd:08x} failed{after}: {}",
+                "ioctl {device} 0x{code:08x} failed{after}: {}",
                 describe(&e)
             ));
         }
+    }
+    let took = started.elapsed().as_micros();
+    if let Some((m, nth)) = marks {
+        let of = m.of;
+        m.write(format!(
+            "0x{code:08x} returned after {took} us ({nth} of {of})"
+        ))?;
     }
     Ok(ret)
 }
@@ -336,6 +447,23 @@ fn hog_cpu0() -> Result<(), String> {
     Ok(())
 }
 
+/// What a read command copied out: hex bytes, and the value or the `u64` words they hold.
+fn print_read(buf: &[u8]) {
+    let hex: Vec<String> = buf.iter().map(|b| format!("{b:02x}")).collect();
+    println!("read {} bytes: {}", buf.len(), hex.join(" "));
+    if buf.len() <= 8 {
+        let mut v = [0u8; 8];
+        v[..buf.len()].copy_from_slice(buf);
+        println!("value: {}", u64::from_le_bytes(v));
+    } else if buf.len().is_multiple_of(8) {
+        let words: Vec<String> = buf
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()).to_string())
+            .collect();
+        println!("u64: {}", words.join(" "));
+    }
+}
+
 fn run(req: Request) -> Result<(), String> {
     match req {
         Request::List => {
@@ -347,7 +475,15 @@ fn run(req: Request) -> Result<(), String> {
         Request::ShEnv => print!("{}", sh_env()),
         Request::Stats { device } => {
             let mut buf = vec![0u8; core::mem::size_of::<Stats>()];
-            issue(&device, GET_STATS, &mut buf, None, 1)?;
+            let get = Cmd {
+                cmd: GET_STATS,
+                dir: IOC_READ,
+                size: buf.len(),
+                value: 0,
+                arg: None,
+                repeat: 1,
+            };
+            issue(&open_device(&device)?, &device, &get, &mut buf, None)?;
             let stats = Stats::from_bytes(&buf).ok_or("short GET_STATS reply")?;
             for (name, s) in ITEM_NAMES.iter().zip(stats.items()) {
                 println!(
@@ -357,30 +493,32 @@ fn run(req: Request) -> Result<(), String> {
             }
         }
         Request::Raw(r) => {
-            let mut buf = vec![0u8; r.size];
-            let n = r.size.min(8);
-            buf[..n].copy_from_slice(&r.value.to_le_bytes()[..n]);
+            let mut marks = if r.marks {
+                Some(Marks::open(r.cmds.len())?)
+            } else {
+                None
+            };
             if r.hog_cpu0 {
                 hog_cpu0()?;
             }
-            let ret = issue(&r.device, r.cmd, &mut buf, r.arg, r.repeat)?;
-            if r.dir & IOC_READ != 0 && r.arg.is_none() {
-                let hex: Vec<String> = buf.iter().map(|b| format!("{b:02x}")).collect();
-                println!("read {} bytes: {}", buf.len(), hex.join(" "));
-                if buf.len() <= 8 {
-                    let mut v = [0u8; 8];
-                    v[..buf.len()].copy_from_slice(&buf);
-                    println!("value: {}", u64::from_le_bytes(v));
-                } else if buf.len() % 8 == 0 {
-                    let words: Vec<String> = buf
-                        .chunks_exact(8)
-                        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()).to_string())
-                        .collect();
-                    println!("u64: {}", words.join(" "));
+            let file = open_device(&r.device)?;
+            for (i, c) in r.cmds.iter().enumerate() {
+                let mut buf = vec![0u8; c.size];
+                let n = c.size.min(8);
+                buf[..n].copy_from_slice(&c.value.to_le_bytes()[..n]);
+                let ret = issue(
+                    &file,
+                    &r.device,
+                    c,
+                    &mut buf,
+                    marks.as_mut().map(|m| (m, i + 1)),
+                )?;
+                if c.dir & IOC_READ != 0 && c.arg.is_none() {
+                    print_read(&buf);
                 }
-            }
-            if ret != 0 {
-                println!("returned {ret}");
+                if ret != 0 {
+                    println!("returned {ret}");
+                }
             }
         }
     }
@@ -426,19 +564,35 @@ mod tests {
 
     #[test]
     fn lab_commands_encode_the_module_numbers() {
-        assert_eq!(raw("/dev/mydevice -t J -n 10 -d none").cmd, KICK);
-        let r = raw("/dev/mydevice -t J -n 11 -d write -s 4 -v 42");
+        assert_eq!(raw("/dev/mydevice -t J -n 10 -d none").cmds[0].cmd, KICK);
+        let r = &raw("/dev/mydevice -t J -n 11 -d write -s 4 -v 42").cmds[0];
         assert_eq!(r.cmd, KICK_WITH_VALUE);
         assert_eq!(r.cmd, 0x4004_4a0b);
         assert_eq!((r.size, r.value), (4, 42));
         assert_eq!(
-            raw("/dev/mydevice -t J -n 17 -d read -s 336").cmd,
+            raw("/dev/mydevice -t J -n 17 -d read -s 336").cmds[0].cmd,
             GET_STATS
         );
-        assert_eq!(raw("/dev/x -t 0x4a -n 0xa -d none").cmd, KICK);
-        assert_eq!(raw("/dev/x -t J -n 10 -d none").repeat, 1);
+        assert_eq!(raw("/dev/x -t 0x4a -n 0xa -d none").cmds[0].cmd, KICK);
+        assert_eq!(raw("/dev/x -t J -n 10 -d none").cmds[0].repeat, 1);
         assert!(raw("/dev/x -t J -n 10 -d none --hog-cpu0").hog_cpu0);
-        assert_eq!(raw("/dev/x -t J -n 10 -d none --repeat 50").repeat, 50);
+        assert_eq!(
+            raw("/dev/x -t J -n 10 -d none --repeat 50").cmds[0].repeat,
+            50
+        );
+    }
+
+    #[test]
+    fn several_commands_in_one_invocation() {
+        let r = raw(
+            "/dev/x --marks -t J -n 13 -d none --then -t J -n 11 -d write -s 4 -v 7 --repeat 3",
+        );
+        assert!(r.marks && !r.hog_cpu0);
+        assert_eq!(r.cmds.len(), 2);
+        assert_eq!(r.cmds[0].cmd, rust_workq_abi::KICK_SLOW);
+        assert_eq!(r.cmds[0].repeat, 1);
+        assert_eq!(r.cmds[1].cmd, KICK_WITH_VALUE);
+        assert_eq!((r.cmds[1].value, r.cmds[1].repeat), (7, 3));
     }
 
     #[test]
@@ -460,6 +614,10 @@ mod tests {
             "/dev/mydevice -t J -n 10 -d none --repeat 0",
             "/dev/mydevice -t J -n 10 -d none --repeat",
             "/dev/mydevice /dev/other -t J -n 10 -d none",
+            "/dev/mydevice -t J -n 10 -d none --then",
+            "/dev/mydevice --then -t J -n 10 -d none",
+            "/dev/mydevice -t J -n 10 -d none --then -t J -n 11 -d write",
+            "/dev/mydevice --stats --then -t J -n 10 -d none",
         ] {
             assert!(parse(&args(bad)).is_err(), "accepted: {bad}");
         }
@@ -477,7 +635,11 @@ mod tests {
         for (name, cmd) in COMMANDS {
             // The arguments --sh-env gives a command parse back to that command's number.
             let args = tool_args(cmd);
-            assert_eq!(raw(&format!("/dev/x {args}")).cmd, cmd, "{name}: {args}");
+            assert_eq!(
+                raw(&format!("/dev/x {args}")).cmds[0].cmd,
+                cmd,
+                "{name}: {args}"
+            );
         }
     }
 
