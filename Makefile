@@ -25,7 +25,7 @@ help: ## this list
 #: CHECK_KERNELS="7.3/base ..."  the kernels make check covers (default: all, see README)
 #: SOAK_SECONDS=N         how long the soak scenarios run (make soak; make check uses the flavour's)
 #: ACCEL=kvm              boot with KVM instead of TCG (only where KVM really works)
-#: SLOWDOWN=N             QEMU gets 1/N of the CPU (cgroup cpu controller): a slow machine on demand
+#: SLOWDOWN=N             QEMU gets 1/N of one CPU (cgroup cpu controller): a slow machine on demand
 #: TIMEOUT_MUL=N          scale every time limit and wait by N (default: measured by a calibration boot)
 #: TODO=N                 make skels: exercises 1..N-1 come solved (default 1: none); FORCE=1 overwrites skels/
 #: MODULE=DIR             make grade, make run: that module directory instead of the reference (e.g. skels)

@@ -15,8 +15,8 @@
 # --extra adds files to the guest's /extra/ (tests that are not part of the initramfs); --module
 # replaces the initramfs's rust_workq.ko (make run MODULE=DIR).
 # ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
-# SLOWDOWN=N runs QEMU with 1/N of the machine's CPU (the cgroup cpu controller): a slow machine
-# on demand, to try that no verdict depends on speed.
+# SLOWDOWN=N runs QEMU with 1/N of one CPU (the cgroup cpu controller, slow_cgroup in lib.sh): a
+# slow machine on demand, to try that no verdict depends on speed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -64,7 +64,7 @@ note "qemu: ${qemu[*]} -append '$kargs'"
 # A slow machine on demand: QEMU joins a cgroup whose CPU quota is 1/SLOWDOWN of the machine.
 if [ -n "${SLOWDOWN:-}" ] && [ "$SLOWDOWN" != 1 ]; then
 	cg=$(slow_cgroup "$SLOWDOWN") || die "$cg"
-	note "SLOWDOWN=$SLOWDOWN: qemu runs in cgroup $cg with 1/$SLOWDOWN of $(nproc) CPUs"
+	note "SLOWDOWN=$SLOWDOWN: qemu runs in cgroup $cg with 1/$SLOWDOWN of one CPU"
 	# shellcheck disable=SC2016 # expanded by that shell: its own pid, then QEMU's exec
 	qemu=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "${qemu[@]}")
 fi

@@ -187,10 +187,11 @@ speed_factor() {
 		return
 	fi
 	ref=$(setting "$ROOT/qemu/flavors/$K_FLAVOR.config" calibration)
+	awk -v r="$ref" 'BEGIN { exit !(r > 0) }' || die "qemu/flavors/$K_FLAVOR.config has no '#@ calibration=SECONDS' line"
 	if [ -f "$cache" ]; then
 		age=$(($(date +%s) - $(stat -c %Y "$cache")))
-		if [ "$age" -lt "${RWQ_SPEED_TTL:-600}" ]; then
-			SPEED_FACTOR=$(sed -n 1p "$cache") SPEED_WHY="$(sed -n 2p "$cache") (measured ${age}s ago)"
+		if [ "$age" -lt "${RWQ_SPEED_TTL:-600}" ] && [ "$(sed -n 3p "$cache")" = "$ref" ]; then
+			SPEED_FACTOR=$(sed -n 1p "$cache") SPEED_WHY="$(sed -n 2p "$cache"), ${age}s ago"
 			return
 		fi
 	fi
@@ -199,26 +200,33 @@ speed_factor() {
 		--logdir "$1" --timeout 600 --cmd true >/dev/null 2>"$1.err" || return 1
 	secs=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 	SPEED_FACTOR=$(awk -v s="$secs" -v r="$ref" 'BEGIN { f = s / r; f = int(f * 10 + 0.999) / 10; if (f < 1) f = 1; printf "%.1f", f }')
-	SPEED_WHY="a calibration boot took ${secs}s, ${ref}s on the reference machine; TIMEOUT_MUL=N sets it"
-	printf '%s\n%s\n' "$SPEED_FACTOR" "$SPEED_WHY" >"$cache.$$" && mv "$cache.$$" "$cache"
+	SPEED_WHY="a calibration boot took ${secs}s (${ref}s on the reference machine${SLOWDOWN:+, SLOWDOWN=$SLOWDOWN})"
+	printf '%s\n%s\n%s\n' "$SPEED_FACTOR" "$SPEED_WHY" "$ref" >"$cache.$$" && mv "$cache.$$" "$cache"
 }
 
-# slow_cgroup N: creates a cgroup whose CPU quota is 1/N of this machine (cgroup v1's
+# slow_cgroup N: creates a cgroup whose CPU quota is 1/N of one CPU (cgroup v1's
 # cpu.cfs_quota_us, or v2's cpu.max) and prints its directory; a process that writes its pid to
-# DIR/cgroup.procs runs there. Prints why and fails where neither can be used.
+# DIR/cgroup.procs runs there. Prints why and fails where neither can be used. One CPU, not the
+# machine's: QEMU under TCG keeps about one CPU busy, so 1/N of two CPUs would slow it by half
+# of N (measured: a 1/3-of-the-machine quota left its boot as fast as before).
 slow_cgroup() {
-	local n=$1 period=100000 quota cg v2
+	local n=$1 quota=1000 period cg v2
 	awk -v n="$n" 'BEGIN { exit !(n >= 1) }' 2>/dev/null || { echo "SLOWDOWN=$n: give a number of 1 or more"; return 1; }
-	quota=$(awk -v p=$period -v c="$(nproc)" -v n="$n" 'BEGIN { printf "%d", p * c / n }')
+	# The smallest quota (1 ms) in a period N times as long: QEMU never stalls for as long as a
+	# guest timer tick (4 ms), so the guest's clock (jiffies under notsc) loses no ticks and keeps
+	# real time, as on a slow CPU; with the default 100 ms period the guest's clock stood still
+	# with its CPU and the guest did not see itself slowed down.
+	period=$(awk -v q=$quota -v n="$n" 'BEGIN { printf "%d", q * n }')
 	if [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
 		cg=$(mktemp -d /sys/fs/cgroup/cpu/rust_workq-slow.XXXXXX 2>/dev/null) &&
-			echo $period >"$cg/cpu.cfs_period_us" && echo "$quota" >"$cg/cpu.cfs_quota_us" && echo "$cg" && return
+			{ { echo "$period" >"$cg/cpu.cfs_period_us" && echo "$quota" >"$cg/cpu.cfs_quota_us" && echo "$cg" && return; } ||
+				rmdir "$cg"; }
 	fi
 	for v2 in /sys/fs/cgroup /sys/fs/cgroup/unified; do
 		grep -qw cpu "$v2/cgroup.controllers" 2>/dev/null || continue
 		grep -qw cpu "$v2/cgroup.subtree_control" 2>/dev/null || echo +cpu >"$v2/cgroup.subtree_control" 2>/dev/null
 		cg=$(mktemp -d "$v2/rust_workq-slow.XXXXXX" 2>/dev/null) &&
-			echo "$quota $period" >"$cg/cpu.max" && echo "$cg" && return
+			{ { echo "$quota $period" >"$cg/cpu.max" && echo "$cg" && return; } || rmdir "$cg"; }
 	done
 	echo "SLOWDOWN needs the cgroup cpu controller, writable (cgroup v1 /sys/fs/cgroup/cpu, or v2 with cpu.max): run as root"
 	return 1

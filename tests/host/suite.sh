@@ -89,8 +89,9 @@ limit_of() {
 	[ -n "$l" ] || l=$(($(header "$1" limit) * K_SCALE))
 	[ "$l" -gt 0 ] 2>/dev/null || l=$((60 * K_SCALE))
 	grep -q '^#@ soak$' "$1" && l=$((l + 3 * soak))
-	awk -v l="$l" -v f="$factor" 'BEGIN { x = l * f; printf "%d", (x == int(x)) ? x : int(x) + 1 }'
+	times_factor "$l"
 }
+times_factor() { awk -v l="$1" -v f="$factor" 'BEGIN { x = l * f; printf "%d", (x == int(x)) ? x : int(x) + 1 }'; }
 
 logroot=${logroot:-$K_OUT/log}
 rm -rf "$logroot"
@@ -107,7 +108,7 @@ while [ "$first" -le "$total" ]; do
 	cmd="SOAK_SECONDS=$soak TIMEOUT_MUL=$factor /tests/run.sh --flavor $flavor --first $first --plan $((total + 2))"
 	# The boot may take as long as booting plus every test's limit, and two more runs of the
 	# longest (a test whose set-up was missed runs again).
-	budget=$(limit_of /dev/null) longest=0
+	budget=$(times_factor 60) longest=0
 	for ((i = first - 1; i < total; i++)); do
 		limit=$(limit_of "${tests[$i]}")
 		cmd+=" $(guest_path "${tests[$i]}")=$limit"
