@@ -45,57 +45,9 @@ grade_flavor() {
 	case ${DEBUG:-0} in 1 | y | yes) echo debug ;; 0 | '' | n | no) echo base ;; *) return 1 ;; esac
 }
 
-# sandbox_ready: whether build_submission's sandbox can run here; if not, prints why and fails.
-sandbox_ready() {
-	local err
-	if ! command -v bwrap >/dev/null; then
-		echo "bubblewrap is needed to build a module directory safely: apt-get install bubblewrap (or make deps)"
-		return 1
-	fi
-	err=$(bwrap --ro-bind / / --unshare-all true 2>&1) || {
-		echo "the build sandbox cannot start here (${err%%$'\n'*}): run as root, or allow unprivileged user namespaces"
-		return 1
-	}
-}
-
-# build_submission SRC OUT: builds the module directory SRC (MODULE=DIR: a student's, not
-# trusted) against K_DIR, inside a sandbox (bubblewrap): the host's file system read-only, the
-# home directory and /tmp empty, SRC copied into a fresh 512 MiB tmpfs, no network, its own
-# process namespace, limits on wall-clock time (GRADE_BUILD_SECONDS, 600), CPU time
-# (GRADE_BUILD_CPU_SECONDS, 300), file size and output (1 MiB, to OUT/build.log, with the
-# sandbox's paths named as SRC's). OUT ends up with that log and, if it built, a regular
-# rust_workq.ko of at most 64 MiB; nothing else the build left there. Call sandbox_ready first.
-build_submission() {
-	local kv src rc ko=$2/rust_workq.ko esc
-	mkdir -p "$2"
-	mapfile -t kv < <(kmake_vars)
-	# The kernel tree and its source (an O= build refers to it): both visible, read-only.
-	src=$(readlink -f "$K_DIR/source" 2>/dev/null || echo "$K_DIR")
-	# shellcheck disable=SC2016 # expanded by the sandbox's shell
-	timeout -k 5 "${GRADE_BUILD_SECONDS:-600}" bwrap --ro-bind / / --dev /dev --proc /proc \
-		--tmpfs /tmp --tmpfs "$HOME" --ro-bind "$K_DIR" "$K_DIR" --ro-bind "$src" "$src" \
-		--ro-bind "$1" /tmp/submission --size 536870912 --tmpfs /tmp/build --bind "$2" /tmp/out \
-		--unshare-all --die-with-parent --new-session --clearenv \
-		--setenv PATH /usr/sbin:/usr/bin:/sbin:/bin --setenv HOME "$HOME" --chdir /tmp/build \
-		sh -c 'ulimit -t "$1"; ulimit -f 1048576; shift
-			cp -r /tmp/submission /tmp/build/src || exit 1
-			make -C "$@" M=/tmp/build/src MO=/tmp/build/out modules; rc=$?
-			[ -f /tmp/build/out/rust_workq.ko ] && cp /tmp/build/out/rust_workq.ko /tmp/out/
-			exit $rc' sh "${GRADE_BUILD_CPU_SECONDS:-300}" "$K_DIR" "${kv[@]}" 2>&1 |
-		head -c 1048576 >"$2/build.log"
-	rc=${PIPESTATUS[0]}
-	# What the sandbox left in OUT is the submission's: keep a regular rust_workq.ko (not a
-	# symlink to a host file, not a FIFO) and the log, nothing else.
-	if [ -f "$ko" ] && [ ! -L "$ko" ] && [ "$(stat -c %s "$ko")" -le 67108864 ]; then
-		mv "$ko" "$2.ko"
-	fi
-	find "$2" -mindepth 1 ! -name build.log -exec rm -rf {} +
-	[ ! -f "$2.ko" ] || mv "$2.ko" "$ko"
-	# The compiler names the sandbox's copy: name the submission's own files instead.
-	esc=$(printf '%s' "$1" | sed 's/[\\&|]/\\&/g')
-	sed -i "s|/tmp/build/src/|$esc/|g" "$2/build.log"
-	[ "$rc" = 0 ] && [ -f "$ko" ]
-}
+# The build sandbox for untrusted module directories: sandbox_ready, build_submission.
+# shellcheck source=qemu/sandbox.sh
+. "$ROOT/qemu/sandbox.sh"
 
 # The kernel series the module supports: one file each in qemu/series/, newest first.
 supported_series() {
