@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
 export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE SUBMISSIONS
-export SLOWDOWN TIMEOUT_MUL
+export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD
 BENCH_CALLS ?= 10000
 
 .PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean skels grade grade-all
@@ -33,6 +33,7 @@ help: ## this list
 #: EXTRA_TESTS=DIR        make grade: an instructor's own checks (DIR/*.sh), hidden in the JSON
 #: DEBUG=1                make grade, grade-all: on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS)
 #: SUBMISSIONS=DIR        make grade-all: one module directory per submission; FORCE=1 regrades all
+#: STUDENT_KBUILD=1       make grade, grade-all, run: build with the submission's own Kbuild (in the box)
 
 demo: ## boot the guest and walk through exercises 1-10
 	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The class table of `make grade-all`: prints it and writes class.csv (one row per submission:
-name, score, max, one column per exercise, build status, crashed checks).
+"""The class table of `make grade-all`: prints it and writes class.csv (one row per entry of
+SUBMISSIONS: name, score, max, one column per exercise, build status, crashed checks, and why it
+was not graded where it was not).
 
-Usage: class.py CLASS_CSV RESULTS_JSON...   (each RESULTS_JSON in a directory named after its
-submission)
+Usage: class.py CLASS_CSV MANIFEST   (MANIFEST: grade-all's class.tsv, a line per entry: NAME,
+                                      RESULTS_DIR, REASON, tab-separated; REASON empty if graded)
+       class.py --score RESULTS_JSON (prints SCORE/MAX)
 """
 import csv
 import json
@@ -12,20 +14,33 @@ import sys
 from pathlib import Path
 
 
+def load(results_dir):
+    f = Path(results_dir) / "results.json"
+    return json.loads(f.read_text()) if results_dir and f.exists() else None
+
+
 def main():
-    out, files = Path(sys.argv[1]), [Path(f) for f in sys.argv[2:] if Path(f).exists()]
+    if sys.argv[1] == "--score":
+        d = json.loads(Path(sys.argv[2]).read_text())
+        print(f"{d['score']}/{d['extra_data']['max_score']}")
+        return
+    out, manifest = Path(sys.argv[1]), Path(sys.argv[2])
     rows = []
-    for f in files:
-        d = json.loads(f.read_text())
+    for line in manifest.read_text().splitlines():
+        name, results_dir, reason = (line.split("\t") + ["", ""])[:3]
+        d = load(results_dir)
+        if d is None:
+            rows.append((name, "", "", {}, "not graded", [], reason or "no result (the grader could not run)"))
+            continue
         x = d.get("extra_data", {})
-        rows.append((f.parent.name, d["score"], x.get("max_score", ""), x.get("exercises", {}),
-                     x.get("build", "?"), x.get("crashed", [])))
+        rows.append((name, d["score"], x.get("max_score", ""), x.get("exercises", {}),
+                     x.get("build", "?"), x.get("crashed", []), ""))
     # The exercises in the order report.py wrote them (every row's, first seen first).
     exercises = list(dict.fromkeys(e for r in rows for e in r[3]))
-    head = ["name", "score", "max"] + [f"e{e}" if e.isdigit() else e for e in exercises] + ["build", "crashed"]
+    head = ["name", "score", "max"] + [f"e{e}" if e.isdigit() else e for e in exercises] + ["build", "crashed", "not graded"]
     table = []
-    for name, score, mx, ex, build, crashed in rows:
-        table.append([name, score, mx] + [ex.get(e, ["", ""])[0] for e in exercises] + [build, " ".join(crashed)])
+    for name, score, mx, ex, build, crashed, reason in rows:
+        table.append([name, score, mx] + [ex.get(e, ["", ""])[0] for e in exercises] + [build, " ".join(crashed), reason])
     with out.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(head)

@@ -3,9 +3,12 @@
 # `make grade-all`: grades a whole class. Every subdirectory of SUBMISSIONS is one submission (a
 # module directory, as make grade's MODULE takes it), graded like `make grade` (same checks,
 # EXTRA_TESTS, DEBUG) on one prepared kernel, each build sandboxed and each in a fresh guest.
-# Prints a progress line per submission, then a table; writes build/grade/class.csv and
-# build/grade/class/NAME/{results.json,report.txt}. An interrupted run resumes where it stopped
-# (a submission with a results.json is not graded again); FORCE=1 regrades everything.
+# Prints a progress line per submission (names with control characters shown as '?'), then a
+# table; writes build/grade/class.csv (a row for every entry of SUBMISSIONS: one that cannot be
+# graded, such as a symlink, a file or a name with a newline, gets its row with the reason) and
+# build/grade/class/NAME/{results.json,report.txt,key} (NAME made safe for paths, unique). An
+# interrupted run resumes where it stopped: a stored result is reused only if it was graded from
+# the same submission content, checks, settings and kernel (its key); FORCE=1 regrades all.
 # Usage: SUBMISSIONS=DIR grade-all.sh   (exit 0 when every submission was graded, 2 if the
 # grader itself could not run)
 set -uo pipefail
@@ -18,14 +21,42 @@ fatal() {
 [ -n "${SUBMISSIONS:-}" ] || fatal "give SUBMISSIONS=DIR (one subdirectory per submission)"
 subs=$(cd "$SUBMISSIONS" 2>/dev/null && pwd) || fatal "SUBMISSIONS=$SUBMISSIONS is not a directory"
 [ -z "${MODULE:-}" ] || fatal "MODULE= is for make grade; grade-all grades every directory in SUBMISSIONS"
-mapfile -t dirs < <(find "$subs" -mindepth 1 -maxdepth 1 -type d | sort)
-[ ${#dirs[@]} -gt 0 ] || fatal "SUBMISSIONS=$subs has no subdirectory"
+mapfile -d '' -t entries < <(find "$subs" -mindepth 1 -maxdepth 1 -print0 | sort -z)
+[ ${#entries[@]} -gt 0 ] || fatal "SUBMISSIONS=$subs is empty"
 flavor=$(grade_flavor) || fatal "DEBUG=$DEBUG: give DEBUG=1 or leave it out"
 why=$(sandbox_ready) || fatal "$why"
 
-# Results live under a name safe for paths and CSV: other characters become "_".
-safe_name() {
-	printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'
+# A name as printed and in class.csv: control characters (a newline, an ESC sequence) as '?'.
+shown() {
+	printf '%s' "$1" | LC_ALL=C tr '\000-\037\177' '?'
+}
+# Results live under a name safe for paths and CSV: other characters become "_", and a name
+# another submission already has gets "-2", "-3", ...: results_name NAME sets RESULTS_NAME.
+declare -A taken=()
+results_name() {
+	local base n=1
+	base=$(printf '%s' "$1" | LC_ALL=C tr -c 'A-Za-z0-9._-' '_')
+	RESULTS_NAME=$base
+	while [ -n "${taken[$RESULTS_NAME]:-}" ]; do
+		n=$((n + 1))
+		RESULTS_NAME=$base-$n
+	done
+	taken[$RESULTS_NAME]=1
+}
+# What a grade depends on, as one hash: the submission as the sandbox builds it, the checks and
+# the grader, the settings and the kernel. A stored result is reused only under the same key.
+grade_key() {
+	local stage
+	stage=$(mktemp -d)
+	stage_submission "$1" "$stage/s" >/dev/null
+	{
+		echo "kernel $K_NAME $K_VERSION"
+		echo "settings EXERCISE=${EXERCISE:-} DEBUG=${DEBUG:-} STUDENT_KBUILD=${STUDENT_KBUILD:-0} TIMEOUT_MUL=${TIMEOUT_MUL:-}"
+		(cd "$stage/s" && sha256sum -- *)
+		cat "$ROOT"/grade/checks/*.sh "$ROOT"/grade/*.sh "$ROOT"/grade/*.py "$ROOT"/tests/guest/lib.sh "$ROOT"/tests/guest/run.sh
+		[ -z "${EXTRA_TESTS:-}" ] || cat "$EXTRA_TESTS"/*.sh
+	} | sha256sum | cut -c1-32
+	rm -rf "$stage"
 }
 
 class=${GRADE_OUT:-$OUT/grade}
@@ -33,15 +64,38 @@ mkdir -p "$class/class"
 load_kernel --default "$flavor" || fatal "cannot prepare the $flavor kernel (see above)"
 export RWQ_KERNEL_ENV=$K_OUT/kernel.env
 
-n=${#dirs[@]} i=0 graded=0 spent=0
-for d in "${dirs[@]}"; do
+# One row per entry of SUBMISSIONS, graded or not, for class.py: NAME, RESULTS_DIR, REASON
+# (empty when graded), tab-separated.
+manifest=$class/class.tsv
+: >"$manifest"
+n=${#entries[@]} i=0 graded=0 spent=0
+for d in "${entries[@]}"; do
 	i=$((i + 1))
 	name=$(basename "$d")
-	out=$class/class/$(safe_name "$name")
-	if [ -f "$out/results.json" ] && [ "${FORCE:-0}" != 1 ]; then
-		printf '[%d/%d] %s: graded before (FORCE=1 regrades)\n' "$i" "$n" "$name"
+	show=$(shown "$name")
+	results_name "$name"
+	out=$class/class/$RESULTS_NAME
+	not=
+	if [ -L "$d" ]; then
+		not="a symbolic link: not followed"
+	elif [ ! -d "$d" ]; then
+		not="not a directory"
+	elif [ "$show" != "$name" ]; then
+		not="its name has a control character (a newline?): rename it"
+	fi
+	if [ -n "$not" ]; then
+		printf '[%d/%d] %s: not graded: %s\n' "$i" "$n" "$show" "$not"
+		printf '%s\t\t%s\n' "$show" "$not" >>"$manifest"
 		continue
 	fi
+	printf '%s\t%s\t\n' "$show" "$out" >>"$manifest"
+	key=$(grade_key "$d")
+	if [ -f "$out/results.json" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && [ "${FORCE:-0}" != 1 ]; then
+		printf '[%d/%d] %s: graded before from the same submission, checks and settings (FORCE=1 regrades)\n' "$i" "$n" "$show"
+		continue
+	fi
+	again=
+	[ ! -f "$out/results.json" ] || again=" (graded again: the submission, the checks or the settings changed)"
 	rm -rf "$out"
 	mkdir -p "$out"
 	t0=$(now)
@@ -52,14 +106,13 @@ for d in "${dirs[@]}"; do
 	left=$(((n - i) * spent / graded))
 	if [ "$rc" = 2 ]; then
 		rm -f "$out/results.json"
-		printf '[%d/%d] %s: the grader could not run (%s); rerun to retry\n' "$i" "$n" "$name" "$(tail -n 1 "$out/grade.err")"
+		printf '[%d/%d] %s: the grader could not run (%s); rerun to retry\n' "$i" "$n" "$show" "$(tail -n 1 "$out/grade.err" | LC_ALL=C tr '\000-\037\177' '?')"
 		continue
 	fi
-	score=$(sed -n 's/^Score: //p' "$out/report.txt")
-	printf '[%d/%d] %s: %s (%d s), about %d min %02d s left\n' "$i" "$n" "$name" "${score:-?}" "$t" $((left / 60)) $((left % 60))
+	echo "$key" >"$out/key"
+	printf '[%d/%d] %s: %s (%d s)%s, about %d min %02d s left\n' "$i" "$n" "$show" \
+		"$(python3 "$ROOT/grade/class.py" --score "$out/results.json")" "$t" "$again" $((left / 60)) $((left % 60))
 done
 
-# The table and class.csv, from every results.json (this run's and earlier ones).
-results=()
-for d in "${dirs[@]}"; do results+=("$class/class/$(safe_name "$(basename "$d")")/results.json"); done
-python3 "$ROOT/grade/class.py" "$class/class.csv" "${results[@]}"
+# The table and class.csv, one row per entry (this run's results and earlier ones).
+python3 "$ROOT/grade/class.py" "$class/class.csv" "$manifest"

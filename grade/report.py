@@ -88,9 +88,10 @@ def main():
     log_text = log.read_text(errors="replace") if log.exists() else ""
     refused = [l.strip() for l in log_text.splitlines()
                if re.search(r"Read-only file system|Network is unreachable|Temporary failure in name resolution|"
-                            r"Could not resolve|Connection refused|Permission denied|No such file or directory", l)
+                            r"Could not resolve|Connection refused|Permission denied|No such file or directory|"
+                            r"Operation not permitted|No space left on device|left out", l)
                and "error[" not in l]
-    for l in list(dict.fromkeys(refused))[:5]:
+    for l in list(dict.fromkeys(refused))[:8]:
         print(f"sandbox: the build tried, and was refused: {l[:200]}")
     if log.exists() and log.stat().st_size >= 1 << 20:
         print("sandbox: the build's output reached its cap of 1 MiB: the build was stopped there")

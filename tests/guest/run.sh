@@ -64,6 +64,30 @@ user_procs() {
 }
 user_procs >/tmp/procs.base
 
+# bounded WHAT CMD...: CMD (insmod or rmmod) with a time limit, MODULE_SECONDS (30 s times the
+# speed factor): a module that sleeps in its init or exit, or a work item that never ends (which
+# rmmod waits for), must not hold every later test. When it runs over, the module counts as hung
+# (hung=WHAT) and the remaining tests are not run; the process may stay blocked in the kernel.
+MODULE_SECONDS=$(awk -v f="${TIMEOUT_MUL:-1}" 'BEGIN { printf "%d", 30 * f + 0.999 }')
+hung=
+bounded() {
+	what=$1
+	shift
+	"$@" &
+	pid=$!
+	ticks=$((MODULE_SECONDS * 10))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$ticks" -le 0 ]; then
+			hung=$what
+			echo "$what did not return within ${MODULE_SECONDS}s: the module hangs at $what"
+			return 124
+		fi
+		ticks=$((ticks - 1))
+		usleep 100000
+	done
+	wait "$pid"
+}
+
 # Puts the known state back after a test and unloads the module; prints one line per thing the
 # test should not have left behind.
 restore_state() {
@@ -72,6 +96,14 @@ restore_state() {
 		grep -q "^$pid " /tmp/procs.base && continue
 		# This shell's own subshells (the snapshot's) are its children.
 		[ "$(cut -d' ' -f4 /proc/"$pid"/stat 2>/dev/null)" = $$ ] && continue
+		# An insmod or rmmod the test started that is still there is blocked in the module (it
+		# cannot be killed): the module hangs, and the tests after it are not run.
+		case $comm in "(insmod)" | "(rmmod)")
+			[ -n "$hung" ] || echo "$comm pid $pid did not return: the module hangs at ${comm#(}" | tr -d ')'
+			hung=${hung:-$(echo "$comm" | tr -d '()')}
+			continue
+			;;
+		esac
 		# busybox's timeout leaves its watchdog child behind for up to a second: the runner's own.
 		if [ "$comm" = "(timeout)" ]; then kill -9 "$pid" 2>/dev/null; continue; fi
 		kill -9 "$pid" 2>/dev/null && echo "killed leftover process $pid $comm"
@@ -81,20 +113,22 @@ restore_state() {
 		echo 0 >$fs/probability
 		echo "fault injection was left on: turned off"
 	fi
-	if ! grep -q '^rust_workq ' /proc/modules; then
+	if [ -n "$hung" ]; then
+		:
+	elif ! grep -q '^rust_workq ' /proc/modules; then
 		echo "module was not loaded: the next test loads it again"
-	elif ! rmmod rust_workq; then
+	elif ! bounded rmmod rmmod rust_workq; then
 		echo "rmmod rust_workq failed (still in use?)"
 	fi
 }
 
 # Loads the module a test uses, freshly; fails with what went wrong.
 load_module() {
-	if grep -q '^rust_workq ' /proc/modules && ! rmmod rust_workq; then
+	if grep -q '^rust_workq ' /proc/modules && ! bounded rmmod rmmod rust_workq; then
 		echo "rmmod rust_workq failed before the test (still in use?)"
 		return 1
 	fi
-	insmod "$1" || { echo "insmod $1 failed"; return 1; }
+	bounded insmod insmod "$1" || { echo "insmod $1 failed"; return 1; }
 	[ -c $DEV ] || { echo "$DEV is missing after insmod $1"; return 1; }
 }
 
@@ -149,6 +183,7 @@ attempt() {
 		rc=1
 		reason="kernel log splat: $(head -n 1 /tmp/splat.out)"
 	fi
+	[ -z "$hung" ] || reason="the module hangs at $hung (over ${MODULE_SECONDS}s)"
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 	if awk -v s="$secs" -v l="$2" 'BEGIN { exit !(s >= l) }'; then
 		ktap_diag "$name: killed at its time limit of ${2}s"
@@ -175,6 +210,12 @@ for arg in "$@"; do
 		continue
 	fi
 	[ "$limit" -gt 0 ] 2>/dev/null || limit=60
+	if [ -n "$hung" ]; then
+		ktap_diag "$name: not run: the module hangs at $hung"
+		ktap_result fail "$name"
+		record test "$name" fail 0 0 "$limit" "$MOD" "not run: the module hangs at $hung"
+		continue
+	fi
 	n=0
 	while :; do
 		n=$((n + 1))
@@ -208,7 +249,7 @@ for arg in "$@"; do
 		"$(sed -n 's/^figure: //p' /tmp/test.out | tr '\n' ' ')"
 	# A state this guest cannot put back (a module that will not unload) would decide the next
 	# test's verdict: ask the host for a fresh guest instead.
-	if grep -q 'failed' /tmp/restored.out; then
+	if [ -z "$hung" ] && grep -q 'failed' /tmp/restored.out; then
 		ktap_diag "runner: cannot restore the known state; the remaining tests get a fresh guest"
 		record reboot
 		exit 3

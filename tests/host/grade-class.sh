@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Proof that `make grade-all` keeps untrusted submissions in their box (part of make check): a
-# class built by this test, each submission the reference plus one hostile act:
-#   write_outside  its Kbuild creates a file outside its directory (/var/tmp, the home directory)
-#   read_home      its Kbuild reads a secret from the grader's home into the build's output
-#   network        its Kbuild connects to a listener on the host's loopback
-#   symlink_out    its Kbuild leaves rust_workq.ko in the output as a symlink to the secret
-#   flood          its KICK floods the kernel console (with a small output cap for the test)
-# Each must be contained (no file created, no secret in any output, no connection, the console
-# log capped), score what it earned, and the class run must complete. Graded on exercise 1 only,
+# class built by this test, each submission the reference plus one hostile act (the Kbuild acts
+# run because the class is graded with STUDENT_KBUILD=1; by default no student Kbuild runs):
+#   escape       its Kbuild tries the escape to host root (unshare -m, remount / read-write,
+#                then create a marker file outside) and writes to /var/tmp and the home directory
+#   read_secrets its Kbuild reads the grader's home, a root-only file outside it, and greps the
+#                machine for an instructor's hidden check, into the build's output
+#   network      its Kbuild connects to a listener on the host's loopback and to a root-only Unix
+#                socket in /run
+#   log_links    its Kbuild leaves symlinks to the secret and a FIFO where the build's log and
+#                module used to be handed back
+#   flood        its KICK floods the kernel console (with a small output cap for the test)
+#   sleep_init   its init sleeps 2000 s (a time amplification: every later check would wait)
+#   "col a", col_a  two names that map to one results name
+#   good         a correct submission with a stale result left under its name by another class
+#   a name with a newline, a symlink to a submission, a plain file: not graded, each a row
+# Each act must be contained (no file created, no secret or hidden check in any output, no
+# connection, the console capped), every submission scores what it earned, every entry has its
+# own row in class.csv, and the run finishes within a stated bound. Graded on exercise 1 only,
 # with an instructor's hidden check (EXTRA_TESTS) that counts and is marked hidden in the JSON.
+# Also: without STUDENT_KBUILD, a submission's own Kbuild does not run at all.
 # Usage: grade-class.sh
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -20,9 +31,11 @@ secret=$HOME/.rwq-grader-secret
 token=rwq-secret-$RANDOM$RANDOM
 marker=rwq-hostile-$RANDOM$RANDOM
 listener=
+unix_listener=
 cleanup() {
 	[ -z "$listener" ] || kill "$listener" 2>/dev/null
-	rm -rf "$work" "$secret" "/var/tmp/$marker" "${HOME:?}/$marker"
+	[ -z "$unix_listener" ] || kill "$unix_listener" 2>/dev/null
+	rm -rf "$work" "$secret" "/var/tmp/$marker" "/var/tmp/$marker-root" "${HOME:?}/$marker" "${rootonly:-}" "${sock:-}"
 }
 trap cleanup EXIT
 echo "$token" >"$secret"
@@ -44,18 +57,33 @@ submission() { # submission NAME: a copy of the reference
 	mkdir -p "$class/$1"
 	cp "$ROOT"/Kbuild "$ROOT"/*.rs "$class/$1/"
 }
-submission write_outside
+rootonly=/var/tmp/rwq-rootonly-$RANDOM$RANDOM
+echo "$token-rootonly" >"$rootonly" && chmod 600 "$rootonly"
+sock=/run/rwq-grader-$RANDOM$RANDOM.sock
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o600); s.listen(5)
+while True:
+    c, _ = s.accept(); open(sys.argv[2], "a").write("unix connection\n"); c.close()
+' "$sock" "$work/connections" &
+unix_listener=$!
+
+submission escape
 # shellcheck disable=SC2016
-printf '$(shell touch /var/tmp/%s $(HOME)/%s)\n' "$marker" "$marker" >>"$class/write_outside/Kbuild"
-submission read_home
+printf '$(warning escape: $(shell unshare -m sh -c "mount -o remount,bind,rw / && touch /var/tmp/%s-root" 2>&1))\n$(shell touch /var/tmp/%s $(HOME)/%s)\n$(warning write: $(shell touch /var/tmp/%s 2>&1))\n' \
+	"$marker" "$marker" "$marker" "$marker" >>"$class/escape/Kbuild"
+submission read_secrets
 # shellcheck disable=SC2016
-printf '$(warning stolen: $(shell cat $(HOME)/.rwq-grader-secret))\n' >>"$class/read_home/Kbuild"
+printf '$(warning stolen: $(shell cat %s %s 2>&1; grep -rh instructor-token /home /root /var /srv /etc /run 2>&1 | head -n 3))\n' \
+	"$secret" "$rootonly" >>"$class/read_secrets/Kbuild"
 submission network
 # shellcheck disable=SC2016
-printf '$(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s")\n' "$port" >>"$class/network/Kbuild"
-submission symlink_out
+printf '$(warning net: $(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s" 2>&1; python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"%s\")" 2>&1 | tail -n 1))\n' \
+	"$port" "$sock" >>"$class/network/Kbuild"
+submission log_links
 # shellcheck disable=SC2016
-printf '$(shell ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/more)\n' "$secret" "$secret" >>"$class/symlink_out/Kbuild"
+printf '$(warning links: $(shell mkdir -p /tmp/out; ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/build.log; mkfifo /tmp/out/fifo 2>&1))\n' \
+	"$secret" "$secret" >>"$class/log_links/Kbuild"
 submission flood
 python3 - "$class/flood/rust_workq.rs" <<'PY'
 import sys
@@ -66,11 +94,33 @@ s = s.replace(old, old + '        for i in 0..20000 {\n            pr_err!("floo
 open(p, "w").write(s)
 PY
 
+submission sleep_init
+python3 - "$class/sleep_init/rust_workq.rs" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+old = "        let options = MiscDeviceOptions { name: c\"mydevice\" };\n"
+assert old in s
+s = s.replace(old, old + "        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(2_000_000));\n", 1)
+open(p, "w").write(s)
+PY
+submission "col a"
+submission col_a
+submission good
+ln -s "$class/good" "$class/link_to_good"
+echo "not a module" >"$class/plain_file"
+submission "new
+line"
+# A stale result under good's results name, from "another class" (another key, another score).
+mkdir -p "$work/out/class/good"
+echo '{"score": 999, "extra_data": {"max_score": 15, "exercises": {}, "build": "ok", "crashed": []}}' >"$work/out/class/good/results.json"
+echo stale-key >"$work/out/class/good/key"
+
 # An instructor's hidden check, in the checks' own format.
 mkdir -p "$work/hidden"
 cat >"$work/hidden/15-hidden_value_twice.sh" <<'CHECK'
 # shellcheck shell=sh
 # Hidden: KICK_WITH_VALUE twice with one value: two "worker received" lines.
+# instructor-token: TOKEN
 #@ exercise=1
 #@ points=5
 #@ limit=10
@@ -82,42 +132,49 @@ call KICK_WITH_VALUE -v "$v"
 two() { [ "$(worker_count "worker received: $v")" = 2 ]; }
 wait_until 5 two || fail "expected two lines with \"worker received: $v\""
 CHECK
+sed -i "s/TOKEN/$token-check/" "$work/hidden/15-hidden_value_twice.sh"
 cap=262144
-SUBMISSIONS=$class EXERCISE=1 EXTRA_TESTS=$work/hidden GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
+# The bound for the whole class: 9 graded submissions of about 20 s each on the reference
+# machine, plus sleep_init's one hung insmod (30 s), times the speed factor and 3 for margin.
+t0=$(now)
+SUBMISSIONS=$class EXERCISE=1 EXTRA_TESTS=$work/hidden GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap STUDENT_KBUILD=1 \
+	bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
 rc=$?
+took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')
 sed 's/^/    /' "$work/run.out"
 ktap_header
-ktap_plan 8
+ktap_plan 13
 out=$work/out/class
-if [ "$rc" = 0 ] && [ "$(grep -c '^\[[0-9]/5\] ' "$work/run.out")" = 5 ] && [ -f "$work/out/class.csv" ]; then
-	ktap_result pass "class: the run completes: 5 progress lines and class.csv"
+result() { # result OK|FAIL TEXT [DIAG]
+	if [ "$1" = OK ]; then ktap_result pass "class: $2"; else
+		[ -z "${3:-}" ] || ktap_diag "$3"
+		ktap_result fail "class: $2"
+	fi
+}
+check() { # check TEXT COMMAND...: passes if COMMAND succeeds
+	local t=$1
+	shift
+	if "$@"; then result OK "$t"; else result FAIL "$t"; fi
+}
+score() { python3 "$ROOT/grade/class.py" --score "$out/$1/results.json" 2>/dev/null; }
+factor=$(python3 "$ROOT/tests/results.py" get "$out/good/log/results.json" speed_factor 2>/dev/null || echo 1)
+bound=$(awk -v f="$factor" 'BEGIN { printf "%d", (9 * 20 + 30) * f * 3 }')
+lines=$(grep -c '^\[[0-9]*/12\] ' "$work/run.out")
+if [ "$rc" = 0 ] && [ "$lines" = 12 ] && [ -f "$work/out/class.csv" ] && [ "$took" -le "$bound" ]; then
+	result OK "the run completes in ${took}s (bound ${bound}s): 12 progress lines and class.csv"
 else
-	ktap_diag "exit $rc; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
-	ktap_result fail "class: the run completes: 5 progress lines and class.csv"
+	result FAIL "the run completes within ${bound}s: 12 progress lines and class.csv" "exit $rc, ${took}s, $lines lines; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
 fi
-if [ ! -e "/var/tmp/$marker" ] && [ ! -e "$HOME/$marker" ] && grep -q 'Read-only file system' "$out/write_outside/report.txt"; then
-	ktap_result pass "class: write_outside: no file created outside; the report says what was refused"
-else
-	ktap_result fail "class: write_outside: no file created outside; the report says what was refused"
-fi
+none_outside() { [ ! -e "/var/tmp/$marker" ] && [ ! -e "/var/tmp/$marker-root" ] && [ ! -e "$HOME/$marker" ]; }
+escape_refused() { grep -qE 'escape: .*(not permitted|No space left)' "$out/escape/report.txt" && none_outside; }
+check "escape: unshare and remount are refused in the box; no file created outside" escape_refused
 # grep -R follows symlinks: a link to the secret left in any output would be found.
-if ! grep -Rqs "$token" "$work/out" && grep -q 'sandbox: .*rwq-grader-secret' "$out/read_home/report.txt"; then
-	ktap_result pass "class: read_home: the secret is in no output; the report says what was refused"
-else
-	ktap_result fail "class: read_home: the secret is in no output; the report says what was refused"
-fi
-if [ -z "$(find "$work/out" -type l)" ] && [ "$(sed -n 's/^Score: //p' "$out/symlink_out/report.txt")" = 0/15 ]; then
-	ktap_result pass "class: symlink_out: no symlink reaches the host's outputs; its module counts as not built"
-else
-	ktap_diag "symlinks: $(find "$work/out" -type l | head -n 3 | tr '\n' ' ')"
-	ktap_result fail "class: symlink_out: no symlink reaches the host's outputs; its module counts as not built"
-fi
-if [ ! -s "$work/connections" ] 2>/dev/null && grep -qE 'sandbox: .*(unreachable|refused)' "$out/network/report.txt"; then
-	ktap_result pass "class: network: no connection reached the host; the report says what was refused"
-else
-	ktap_diag "connections: $(wc -l <"$work/connections" 2>/dev/null)"
-	ktap_result fail "class: network: no connection reached the host; the report says what was refused"
-fi
+no_secret() { ! grep -Rqs "$token" "$work/out"; }
+check "read_secrets: no secret, root-only file or hidden check in any output" no_secret
+no_connection() { [ ! -s "$work/connections" ]; }
+check "network: no TCP or Unix-socket connection reached the host" no_connection
+no_links() { [ -z "$(find "$work/out" -type l -o -type p)" ] && [ "$(score log_links)" = 15/15 ]; }
+check "log_links: no symlink or FIFO reaches the host's outputs; the module still scores 15/15" no_links
 # The console keeps the first $cap bytes ('\r's removed afterwards): more than 90% of the cap
 # means the flood reached it.
 console=$(find "$out/flood/log" -name console.log -printf '%s %p\n' | sort -n | tail -n 1)
@@ -128,19 +185,18 @@ else
 	ktap_diag "largest console log: ${console:-none}"
 	ktap_result fail "class: flood: the console log is capped at $cap bytes"
 fi
-# What each earned: the three hostile builds are the reference with one act the box contains,
-# so exercise 1 in full, the hidden check included. The flood gets a score too: what it earned
-# depends on which of its own lines the kernel log kept.
-score() { sed -n 's/^Score: //p' "$out/$1/report.txt" 2>/dev/null; }
+# What each earned: the hostile builds are the reference with one act the box contains, so
+# exercise 1 in full, the hidden check included; the flood is graded too (what it earned depends
+# on which of its own lines the kernel log kept).
 full=1
-for s in write_outside read_home network; do
-	[ "$(score $s)" = 15/15 ] || { full=0; ktap_diag "$s scored '$(score $s)'"; }
+for s in escape read_secrets network "col_a" "col_a-2" good; do
+	[ "$(score "$s")" = 15/15 ] || { full=0; ktap_diag "$s scored '$(score "$s")'"; }
 done
 [ -n "$(score flood)" ] || { full=0; ktap_diag "flood has no score"; }
 if [ "$full" = 1 ]; then
-	ktap_result pass "class: the contained builds score 15/15 on exercise 1; the flood is graded ($(score flood))"
+	result OK "the contained builds, both col a and col_a, and good score 15/15 on exercise 1; the flood is graded ($(score flood))"
 else
-	ktap_result fail "class: the contained builds score 15/15 on exercise 1; the flood is graded"
+	result FAIL "the contained builds, both col a and col_a, and good score 15/15 on exercise 1; the flood is graded"
 fi
 hidden=$(python3 - "$out/network/results.json" 2>/dev/null <<'PY'
 import json, sys
@@ -149,10 +205,37 @@ for t in json.load(open(sys.argv[1]))["tests"]:
         print(f"{t['visibility']}:{t['score']}/{t['max_score']}")
 PY
 )
-if [ "$hidden" = hidden:5/5 ]; then
-	ktap_result pass "class: the instructor's hidden check counts and is marked hidden in results.json"
-else
-	ktap_result fail "class: the instructor's hidden check counts and is marked hidden in results.json ($hidden)"
-fi
+check "the instructor's hidden check counts and is marked hidden in results.json ($hidden)" [ "$hidden" = hidden:5/5 ]
+hangs() {
+	[ "$(score sleep_init)" = 0/15 ] && grep -q 'the module hangs at insmod' "$out/sleep_init/report.txt" &&
+		grep -q 'not run: the module hangs at insmod' "$out/sleep_init/report.txt"
+}
+check "sleep_init: the hung insmod costs one bounded wait; its other checks are marked not run" hangs
+stale() { grep -q '^\[[0-9]*/12\] good: 15/15 .*graded again' "$work/run.out"; }
+check "good: a stale result from another class is not reused; it is graded again (15/15)" stale
+row() { # row NAME REASON-ERE: class.csv has NAME's row, not graded for REASON (or graded: "")
+	python3 - "$work/out/class.csv" "$1" "$2" <<'PY'
+import csv, re, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["name"] == sys.argv[2]]
+ok = len(rows) == 1 and (re.search(sys.argv[3], rows[0]["not graded"]) if sys.argv[3] else rows[0]["score"] != "")
+sys.exit(0 if ok else 1)
+PY
+}
+rows() {
+	row "col a" "" && row col_a "" && row "new?line" "control character" && row link_to_good "symbolic link" &&
+		row plain_file "not a directory" && [ "$(($(wc -l <"$work/out/class.csv") - 1))" = 12 ]
+}
+check "class.csv: a row for each of the 12 entries, col a and col_a apart, the ungradable ones with their reason" rows
+raw_name() { grep -q '\] new?line: not graded' "$work/run.out" && ! grep -q '^line: not graded' "$work/run.out"; }
+check "a name with a newline is printed with it escaped" raw_name
+
+# Without STUDENT_KBUILD a submission's own Kbuild does not run: one that would stop the build
+# still builds, with the grader's Kbuild.
+submission kbuild_ignored
+# shellcheck disable=SC2016 # make syntax
+printf '$(error the student Kbuild ran)\n' >>"$class/kbuild_ignored/Kbuild"
+MODULE=$class/kbuild_ignored EXERCISE=0 GRADE_OUT=$work/one bash "$ROOT/grade/grade.sh" >"$work/one.out" 2>&1
+ignored() { grep -q '^Score: 5/5$' "$work/one.out" && ! grep -q 'student Kbuild ran' "$work/one/module/build.log"; }
+check "by default the submission's own Kbuild does not run: the grader's builds it (5/5)" ignored
 ktap_totals
 [ "$KTAP_FAIL" = 0 ]
