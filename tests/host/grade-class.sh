@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Proof that `make grade-all` keeps untrusted submissions in their box (part of make check): a
-# class built by this test, each submission the reference plus one hostile act (the Kbuild acts
-# run because the class is graded with STUDENT_KBUILD=1; by default no student Kbuild runs):
-#   escape       its Kbuild tries the escape to host root (unshare -m, remount / read-write,
-#                then create a marker file outside) and writes to /var/tmp and the home directory
-#   read_secrets its Kbuild reads the grader's home, a root-only file outside it, and greps the
-#                machine for an instructor's hidden check, into the build's output
-#   network      its Kbuild connects to a listener on the host's loopback and to a root-only Unix
-#                socket in /run
-#   log_links    its Kbuild leaves symlinks to the secret and a FIFO where the build's log and
-#                module used to be handed back
+# class built by this test, each submission the reference plus hostile acts (the Kbuild acts run
+# because the class is graded with STUDENT_KBUILD=1; by default no student Kbuild runs):
+#   hostile      its Kbuild, act by act: the escape to host root (unshare -m, remount /
+#                read-write, then create a marker file outside); writes to /var/tmp and the home
+#                directory; reads of the grader's home, a root-only file outside it and a grep of
+#                the machine for an instructor's hidden check, into the build's output; a
+#                connection to a listener on the host's loopback and to a root-only Unix socket in
+#                /run; symlinks to the secret and a FIFO where the build's log and module used to
+#                be handed back
 #   flood        its KICK floods the kernel console (with a small output cap for the test)
 #   sleep_init   its init sleeps 2000 s (a time amplification: every later check would wait)
-#   "col a", col_a  two names that map to one results name
-#   good         a correct submission with a stale result left under its name by another class
+#   "col a", col_a  two names that map to one results name; a stale result from another class
+#                lies under that name
 #   a name with a newline, a symlink to a submission, a plain file: not graded, each a row
 # Each act must be contained (no file created, no secret or hidden check in any output, no
 # connection, the console capped), every submission scores what it earned, every entry has its
@@ -68,22 +67,18 @@ while True:
 ' "$sock" "$work/connections" &
 unix_listener=$!
 
-submission escape
-# shellcheck disable=SC2016
-printf '$(warning escape: $(shell unshare -m sh -c "mount -o remount,bind,rw / && touch /var/tmp/%s-root" 2>&1))\n$(shell touch /var/tmp/%s $(HOME)/%s)\n$(warning write: $(shell touch /var/tmp/%s 2>&1))\n' \
-	"$marker" "$marker" "$marker" "$marker" >>"$class/escape/Kbuild"
-submission read_secrets
-# shellcheck disable=SC2016
-printf '$(warning stolen: $(shell cat %s %s 2>&1; grep -rh instructor-token /home /root /var /srv /etc /run 2>&1 | head -n 3))\n' \
-	"$secret" "$rootonly" >>"$class/read_secrets/Kbuild"
-submission network
-# shellcheck disable=SC2016
-printf '$(warning net: $(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s" 2>&1; python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"%s\")" 2>&1 | tail -n 1))\n' \
-	"$port" "$sock" >>"$class/network/Kbuild"
-submission log_links
-# shellcheck disable=SC2016
-printf '$(warning links: $(shell mkdir -p /tmp/out; ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/build.log; mkfifo /tmp/out/fifo 2>&1))\n' \
-	"$secret" "$secret" >>"$class/log_links/Kbuild"
+submission hostile
+# shellcheck disable=SC2016 # make syntax, for the submission's Kbuild
+{
+	printf '$(warning escape: $(shell unshare -m sh -c "mount -o remount,bind,rw / && touch /var/tmp/%s-root" 2>&1))\n' "$marker"
+	printf '$(shell touch /var/tmp/%s $(HOME)/%s)\n$(warning write: $(shell touch /var/tmp/%s 2>&1))\n' "$marker" "$marker" "$marker"
+	printf '$(warning stolen: $(shell cat %s %s 2>&1; grep -rh instructor-token /home /var /srv /etc /run /tmp 2>&1 | head -n 3))\n' \
+		"$secret" "$rootonly"
+	printf '$(warning net: $(shell bash -c "echo hello >/dev/tcp/127.0.0.1/%s" 2>&1; python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"%s\")" 2>&1 | tail -n 1))\n' \
+		"$port" "$sock"
+	printf '$(warning links: $(shell mkdir -p /tmp/out; ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/build.log; mkfifo /tmp/out/fifo 2>&1))\n' \
+		"$secret" "$secret"
+} >>"$class/hostile/Kbuild"
 submission flood
 python3 - "$class/flood/rust_workq.rs" <<'PY'
 import sys
@@ -105,15 +100,14 @@ open(p, "w").write(s)
 PY
 submission "col a"
 submission col_a
-submission good
-ln -s "$class/good" "$class/link_to_good"
+ln -s "$class/col_a" "$class/link_to_col_a"
 echo "not a module" >"$class/plain_file"
 submission "new
 line"
-# A stale result under good's results name, from "another class" (another key, another score).
-mkdir -p "$work/out/class/good"
-echo '{"score": 999, "extra_data": {"max_score": 15, "exercises": {}, "build": "ok", "crashed": []}}' >"$work/out/class/good/results.json"
-echo stale-key >"$work/out/class/good/key"
+# A stale result under the results name "col a" gets, from "another class" (another key, score).
+mkdir -p "$work/out/class/col_a"
+echo '{"score": 999, "extra_data": {"max_score": 15, "exercises": {}, "build": "ok", "crashed": []}}' >"$work/out/class/col_a/results.json"
+echo stale-key >"$work/out/class/col_a/key"
 
 # An instructor's hidden check, in the checks' own format.
 mkdir -p "$work/hidden"
@@ -134,8 +128,8 @@ wait_until 5 two || fail "expected two lines with \"worker received: $v\""
 CHECK
 sed -i "s/TOKEN/$token-check/" "$work/hidden/15-hidden_value_twice.sh"
 cap=262144
-# The bound for the whole class: 9 graded submissions of about 20 s each on the reference
-# machine, plus sleep_init's one hung insmod (30 s), times the speed factor and 3 for margin.
+# The bound for the whole class: 5 graded submissions of about 20 s each on the reference
+# machine, plus sleep_init's one hung insmod (10 s), times the speed factor and 3 for margin.
 t0=$(now)
 SUBMISSIONS=$class EXERCISE=1 EXTRA_TESTS=$work/hidden GRADE_OUT=$work/out RWQ_OUTPUT_CAP=$cap STUDENT_KBUILD=1 \
 	bash "$ROOT/grade/grade-all.sh" >"$work/run.out" 2>"$work/run.err"
@@ -157,24 +151,24 @@ check() { # check TEXT COMMAND...: passes if COMMAND succeeds
 	if "$@"; then result OK "$t"; else result FAIL "$t"; fi
 }
 score() { python3 "$ROOT/grade/class.py" --score "$out/$1/results.json" 2>/dev/null; }
-factor=$(python3 "$ROOT/tests/results.py" get "$out/good/log/results.json" speed_factor 2>/dev/null || echo 1)
-bound=$(awk -v f="$factor" 'BEGIN { printf "%d", (9 * 20 + 30) * f * 3 }')
-lines=$(grep -c '^\[[0-9]*/12\] ' "$work/run.out")
-if [ "$rc" = 0 ] && [ "$lines" = 12 ] && [ -f "$work/out/class.csv" ] && [ "$took" -le "$bound" ]; then
-	result OK "the run completes in ${took}s (bound ${bound}s): 12 progress lines and class.csv"
+factor=$(python3 "$ROOT/tests/results.py" get "$out/col_a/log/results.json" speed_factor 2>/dev/null || echo 1)
+bound=$(awk -v f="$factor" 'BEGIN { printf "%d", (5 * 20 + 10) * f * 3 }')
+lines=$(grep -c '^\[[0-9]*/8\] ' "$work/run.out")
+if [ "$rc" = 0 ] && [ "$lines" = 8 ] && [ -f "$work/out/class.csv" ] && [ "$took" -le "$bound" ]; then
+	result OK "the run completes in ${took}s (bound ${bound}s): 8 progress lines and class.csv"
 else
-	result FAIL "the run completes within ${bound}s: 12 progress lines and class.csv" "exit $rc, ${took}s, $lines lines; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
+	result FAIL "the run completes within ${bound}s: 8 progress lines and class.csv" "exit $rc, ${took}s, $lines lines; $(tail -n 3 "$work/run.err" | tr '\n' '|')"
 fi
 none_outside() { [ ! -e "/var/tmp/$marker" ] && [ ! -e "/var/tmp/$marker-root" ] && [ ! -e "$HOME/$marker" ]; }
-escape_refused() { grep -qE 'escape: .*(not permitted|No space left)' "$out/escape/report.txt" && none_outside; }
-check "escape: unshare and remount are refused in the box; no file created outside" escape_refused
+escape_refused() { grep -qE 'escape: .*(not permitted|No space left)' "$out/hostile/report.txt" && none_outside; }
+check "hostile: the escape: unshare and remount are refused in the box; no file created outside" escape_refused
 # grep -R follows symlinks: a link to the secret left in any output would be found.
 no_secret() { ! grep -Rqs "$token" "$work/out"; }
-check "read_secrets: no secret, root-only file or hidden check in any output" no_secret
+check "hostile: no secret, root-only file or hidden check in any output" no_secret
 no_connection() { [ ! -s "$work/connections" ]; }
-check "network: no TCP or Unix-socket connection reached the host" no_connection
-no_links() { [ -z "$(find "$work/out" -type l -o -type p)" ] && [ "$(score log_links)" = 15/15 ]; }
-check "log_links: no symlink or FIFO reaches the host's outputs; the module still scores 15/15" no_links
+check "hostile: no TCP or Unix-socket connection reached the host" no_connection
+no_links() { [ -z "$(find "$work/out" -type l -o -type p)" ] && [ "$(score hostile)" = 15/15 ]; }
+check "hostile: no symlink or FIFO reaches the host's outputs; the module still scores 15/15" no_links
 # The console keeps the first $cap bytes ('\r's removed afterwards): more than 90% of the cap
 # means the flood reached it.
 console=$(find "$out/flood/log" -name console.log -printf '%s %p\n' | sort -n | tail -n 1)
@@ -189,16 +183,16 @@ fi
 # exercise 1 in full, the hidden check included; the flood is graded too (what it earned depends
 # on which of its own lines the kernel log kept).
 full=1
-for s in escape read_secrets network "col_a" "col_a-2" good; do
+for s in hostile col_a col_a-2; do
 	[ "$(score "$s")" = 15/15 ] || { full=0; ktap_diag "$s scored '$(score "$s")'"; }
 done
 [ -n "$(score flood)" ] || { full=0; ktap_diag "flood has no score"; }
 if [ "$full" = 1 ]; then
-	result OK "the contained builds, both col a and col_a, and good score 15/15 on exercise 1; the flood is graded ($(score flood))"
+	result OK "the contained build and both col a and col_a score 15/15 on exercise 1; the flood is graded ($(score flood))"
 else
-	result FAIL "the contained builds, both col a and col_a, and good score 15/15 on exercise 1; the flood is graded"
+	result FAIL "the contained build and both col a and col_a score 15/15 on exercise 1; the flood is graded"
 fi
-hidden=$(python3 - "$out/network/results.json" 2>/dev/null <<'PY'
+hidden=$(python3 - "$out/hostile/results.json" 2>/dev/null <<'PY'
 import json, sys
 for t in json.load(open(sys.argv[1]))["tests"]:
     if "hidden_value_twice" in t["name"]:
@@ -211,8 +205,8 @@ hangs() {
 		grep -q 'not run: the module hangs at insmod' "$out/sleep_init/report.txt"
 }
 check "sleep_init: the hung insmod costs one bounded wait; its other checks are marked not run" hangs
-stale() { grep -q '^\[[0-9]*/12\] good: 15/15 .*graded again' "$work/run.out"; }
-check "good: a stale result from another class is not reused; it is graded again (15/15)" stale
+stale() { grep -q '^\[[0-9]*/8\] col a: 15/15 .*graded again' "$work/run.out"; }
+check "col a: a stale result from another class under its results name is not reused; it is graded again (15/15)" stale
 row() { # row NAME REASON-ERE: class.csv has NAME's row, not graded for REASON (or graded: "")
 	python3 - "$work/out/class.csv" "$1" "$2" <<'PY'
 import csv, re, sys
@@ -222,10 +216,10 @@ sys.exit(0 if ok else 1)
 PY
 }
 rows() {
-	row "col a" "" && row col_a "" && row "new?line" "control character" && row link_to_good "symbolic link" &&
-		row plain_file "not a directory" && [ "$(($(wc -l <"$work/out/class.csv") - 1))" = 12 ]
+	row "col a" "" && row col_a "" && row "new?line" "control character" && row link_to_col_a "symbolic link" &&
+		row plain_file "not a directory" && [ "$(($(wc -l <"$work/out/class.csv") - 1))" = 8 ]
 }
-check "class.csv: a row for each of the 12 entries, col a and col_a apart, the ungradable ones with their reason" rows
+check "class.csv: a row for each of the 8 entries, col a and col_a apart, the ungradable ones with their reason" rows
 raw_name() { grep -q '\] new?line: not graded' "$work/run.out" && ! grep -q '^line: not graded' "$work/run.out"; }
 check "a name with a newline is printed with it escaped" raw_name
 

@@ -106,6 +106,9 @@ while [ "$first" -le "$total" ]; do
 	logdir=$logroot/boot-$boot
 	# The plan counts the host's own two checks, numbered after the guest's tests.
 	cmd="SOAK_SECONDS=$soak TIMEOUT_MUL=$factor /tests/run.sh --flavor $flavor --first $first --plan $((total + 2))"
+	# insmod and rmmod each get 10 s on base, scaled as every limit is (a module that hangs in
+	# either is not waited for longer).
+	cmd+=" --module-seconds $(times_factor $((10 * K_SCALE)))"
 	# The boot may take as long as booting plus every test's limit, and two more runs of the
 	# longest (a test whose set-up was missed runs again).
 	budget=$(times_factor 60) longest=0
