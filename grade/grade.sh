@@ -69,7 +69,10 @@ if build_submission "$module" "$out/module"; then
 	for c in "${checks[@]}"; do specs+=("$c@$out/submission.ko"); done
 	note "running ${#checks[@]} check(s) on $K_NAME"
 	if [ ${#specs[@]} -gt 0 ]; then
-		bash "$ROOT/tests/host/suite.sh" --log "$out/log" "$K_SERIES" "$flavor" "${specs[@]}" >"$out/ktap" 2>"$out/suite.err"
+		# The instructor's hidden checks are in no image the module sees: served when due.
+		late=()
+		for h in "${hidden[@]}"; do late+=(--late "$h"); done
+		bash "$ROOT/tests/host/suite.sh" --log "$out/log" "${late[@]}" "$K_SERIES" "$flavor" "${specs[@]}" >"$out/ktap" 2>"$out/suite.err"
 	else
 		: >"$out/ktap"
 	fi

@@ -4,23 +4,26 @@
 # the command in the guest, streams its output here (ttyS1, '\r' stripped), keeps the kernel
 # console in LOGDIR/console.log and the guest's records (ttyS2, the data channel: the command's
 # exit status, the test runner's results) in LOGDIR/records.tsv, and exits with the command's
-# status. A guest that panics, dies
-# or outlives --timeout is a failure with the console's tail, never a hang. The guest has no
-# network device and sees no host file but its initramfs; what it prints is capped
-# (RWQ_OUTPUT_CAP bytes, default 4 MiB, for the console and for the command's output each), so
+# status. A guest that panics, dies or outlives --timeout is a failure with the console's tail,
+# never a hang. The guest has no network device and sees no host file but its initramfs; what it
+# prints is capped (RWQ_OUTPUT_CAP bytes, default 4 MiB, for the console, the command's output
+# and the data channel each), so
 # a module that floods the log cannot fill the disk.
 #
 # Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
 #                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."] [--module KO]
+#                [--late DIR]
 # --extra adds files to the guest's /extra/ (tests that are not part of the initramfs); --module
-# replaces the initramfs's rust_workq.ko (make run MODULE=DIR).
+# replaces the initramfs's rust_workq.ko (make run MODULE=DIR). --late DIR serves DIR's files to
+# the guest on request, on a fourth serial port (ttyS3): they are in no image the guest boots
+# with, so a module loaded before a file's turn has not seen it (serve_late in lib.sh).
 # ACCEL=kvm opts in to KVM (it hangs on machines whose CPU hides vmx/svm; TCG is the default).
 # SLOWDOWN=N runs QEMU with 1/N of one CPU (the cgroup cpu controller, slow_cgroup in lib.sh): a
 # slow machine on demand, to try that no verdict depends on speed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra='' module=''
+kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra='' module='' late=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--tsc) tsc=1; shift ;;
 	--extra) extra=$2; shift 2 ;;
 	--module) module=$2; shift 2 ;;
+	--late) late=$2; shift 2 ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 done
@@ -61,7 +65,7 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp 2 -kernel "$bzimage" -disp
 	-no-reboot -monitor none -nic none)
 
 note "qemu: ${qemu[*]} -append '$kargs'"
-# A slow machine on demand: QEMU joins a cgroup whose CPU quota is 1/SLOWDOWN of the machine.
+# A slow machine on demand: QEMU joins a cgroup whose CPU quota is 1/SLOWDOWN of one CPU.
 if [ -n "${SLOWDOWN:-}" ] && [ "$SLOWDOWN" != 1 ]; then
 	cg=$(slow_cgroup "$SLOWDOWN") || die "$cg"
 	note "SLOWDOWN=$SLOWDOWN: qemu runs in cgroup $cg with 1/$SLOWDOWN of one CPU"
@@ -102,11 +106,17 @@ capped() {
 mkfifo "$work/console" "$work/records"
 capped <"$work/console" >"$console" &
 capped <"$work/records" | tr -d '\r' >"$records" &
+late_serial=()
+if [ -n "$late" ]; then
+	mkfifo "$work/late.in" "$work/late.out"
+	late_serial=(-chardev "pipe,id=late,path=$work/late" -serial chardev:late)
+	serve_late "$late" <"$work/late.out" >"$work/late.in" &
+fi
 t0=$(now)
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
 	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out \
-	-serial "file:$work/records" </dev/null | capped | sed -u 's/\r//g' | tee "$out"
+	-serial "file:$work/records" "${late_serial[@]}" </dev/null | capped | sed -u 's/\r//g' | tee "$out"
 qrc=${PIPESTATUS[0]}
 wait
 set -e

@@ -156,6 +156,25 @@ speed_factor() {
 	printf '%s\n%s\n%s\n' "$SPEED_FACTOR" "$SPEED_WHY" "$ref" >"$cache.$$" && mv "$cache.$$" "$cache"
 }
 
+# serve_late DIR: answers the guest's requests (stdin, one "need NAME" line each, at most 200
+# bytes) with NAME's file from DIR (stdout): "begin NAME", its base64 lines, "end"; "missing
+# NAME" for a name that is not a regular file there. Nothing outside DIR is ever named.
+serve_late() {
+	local line n
+	while IFS= read -r -n 200 line; do
+		n=${line#need }
+		[ "$n" != "$line" ] || continue
+		n=${n%$'\r'}
+		if [[ $n =~ ^[A-Za-z0-9._@-]+$ ]] && [ -f "$1/$n" ] && [ ! -L "$1/$n" ]; then
+			printf 'begin %s\n' "$n"
+			base64 "$1/$n"
+			printf 'end\n'
+		else
+			printf 'missing %s\n' "$n"
+		fi
+	done
+}
+
 # slow_cgroup N: creates a cgroup whose CPU quota is 1/N of one CPU (cgroup v1's
 # cpu.cfs_quota_us, or v2's cpu.max) and prints its directory; a process that writes its pid to
 # DIR/cgroup.procs runs there. Prints why and fails where neither can be used. One CPU, not the

@@ -75,9 +75,9 @@ bounded() {
 	what=$1
 	shift
 	"$@" &
-	pid=$!
+	bpid=$!
 	ticks=$((MODULE_SECONDS * 10))
-	while kill -0 "$pid" 2>/dev/null; do
+	while kill -0 "$bpid" 2>/dev/null; do
 		if [ "$ticks" -le 0 ]; then
 			hung=$what
 			echo "$what did not return within ${MODULE_SECONDS}s: the module hangs at $what"
@@ -86,7 +86,7 @@ bounded() {
 		ticks=$((ticks - 1))
 		usleep 100000
 	done
-	wait "$pid"
+	wait "$bpid"
 }
 
 # Puts the known state back after a test and unloads the module; prints one line per thing the
@@ -100,8 +100,10 @@ restore_state() {
 		# An insmod or rmmod the test started that is still there is blocked in the module (it
 		# cannot be killed): the module hangs, and the tests after it are not run.
 		case $comm in "(insmod)" | "(rmmod)")
-			[ -n "$hung" ] || echo "$comm pid $pid did not return: the module hangs at ${comm#(}" | tr -d ')'
-			hung=${hung:-$(echo "$comm" | tr -d '()')}
+			what=${comm#(}
+			what=${what%)}
+			[ -n "$hung" ] || echo "$what pid $pid did not return: the module hangs at $what"
+			hung=${hung:-$what}
 			continue
 			;;
 		esac
@@ -193,6 +195,28 @@ attempt() {
 	fi
 }
 
+# fetch_late NAME: a test the host serves only when its turn comes (boot.sh --late: the grader's
+# hidden checks), at /late/NAME in the command line: asked for on ttyS3, written to /tmp/late/NAME.
+fetch_late() {
+	if [ ! -e /tmp/late ]; then
+		mkdir -p /tmp/late
+		stty -F /dev/ttyS3 raw -echo 2>/dev/null
+		exec 5<>/dev/ttyS3
+	fi
+	printf 'need %s\n' "$1" >&5
+	: >/tmp/late/"$1".b64
+	# shellcheck disable=SC3045 # busybox sh has read -t
+	while read -r -t "$MODULE_SECONDS" l <&5; do
+		case $l in
+		"begin $1") ;;
+		end) break ;;
+		"missing "*) return 1 ;;
+		*) echo "$l" >>/tmp/late/"$1".b64 ;;
+		esac
+	done
+	[ "$l" = end ] && base64 -d /tmp/late/"$1".b64 >/tmp/late/"$1" && rm -f /tmp/late/"$1".b64
+}
+
 # How often a test whose set-up did not happen (exit 3, `missed` in lib.sh) runs in all.
 ATTEMPTS=${RWQ_ATTEMPTS:-3}
 for arg in "$@"; do
@@ -204,6 +228,11 @@ for arg in "$@"; do
 	name=${name%.sh}
 	name=${name#[0-9][0-9]-}
 	[ "$MOD" = "$DEFAULT_MOD" ] || { m=${MOD##*/}; name=$name@${m%.ko}; }
+	case $t in /late/*)
+		fetch_late "${t#/late/}" || ktap_diag "the host did not serve $t"
+		t=/tmp/late/${t#/late/}
+		;;
+	esac
 	if [ ! -f "$t" ]; then
 		ktap_diag "no such test: $t"
 		ktap_result fail "$name"
@@ -248,6 +277,7 @@ for arg in "$@"; do
 	esac
 	record test "$name" "$verdict" "$n" "$secs" "$limit" "$MOD" "$reason" \
 		"$(sed -n 's/^figure: //p' /tmp/test.out | tr '\n' ' ')"
+	case $t in /tmp/late/*) rm -f "$t" ;; esac
 	# A state this guest cannot put back (a module that will not unload) would decide the next
 	# test's verdict: ask the host for a fresh guest instead.
 	if [ -z "$hung" ] && grep -q 'failed' /tmp/restored.out; then

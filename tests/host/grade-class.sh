@@ -119,6 +119,8 @@ cat >"$work/hidden/15-hidden_value_twice.sh" <<'CHECK'
 #@ points=5
 #@ limit=10
 . /tests/grade-lib.sh
+# Served by the host when its turn came: not in the image the module saw at load.
+[ ! -e /extra/15-hidden_value_twice.sh ] || fail "the hidden check was in the guest's image"
 v=$(random_value)
 call KICK_WITH_VALUE -v "$v"
 await_worker "worker received: $v" >/dev/null
@@ -199,7 +201,7 @@ for t in json.load(open(sys.argv[1]))["tests"]:
         print(f"{t['visibility']}:{t['score']}/{t['max_score']}")
 PY
 )
-check "the instructor's hidden check counts and is marked hidden in results.json ($hidden)" [ "$hidden" = hidden:5/5 ]
+check "the instructor's hidden check, served only when its turn came, counts and is marked hidden in results.json ($hidden)" [ "$hidden" = hidden:5/5 ]
 hangs() {
 	[ "$(score sleep_init)" = 0/15 ] && grep -q 'the module hangs at insmod' "$out/sleep_init/report.txt" &&
 		grep -q 'not run: the module hangs at insmod' "$out/sleep_init/report.txt"

@@ -17,6 +17,8 @@
 #   to a script; default: every tests/guest/[0-9]*.sh. @MODULE.ko: the test runs against that
 #   module (a host path; the grader's) instead of the reference, and its name ends in @MODULE.
 #   --log DIR: where the logs and the summary go (default build/SERIES-FLAVOR/log).
+#   --late TEST: TEST (a path, also given as a TEST below) is not in the guest's image: the guest
+#   fetches it from the host when its turn comes (boot.sh --late; the grader's hidden checks).
 #   SOAK_SECONDS overrides the flavour's soak budget.
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -24,10 +26,14 @@ set -uo pipefail
 . "$ROOT/tests/splats.sh"
 
 logroot=
-if [ "${1:-}" = --log ]; then
-	logroot=$2
-	shift 2
-fi
+declare -A late=()
+while :; do
+	case ${1:-} in
+	--log) logroot=$2; shift 2 ;;
+	--late) late[$(cd "$(dirname "$2")" && pwd)/$(basename "$2")]=1; shift 2 ;;
+	*) break ;;
+	esac
+done
 load_kernel "${1:?usage: suite.sh SERIES FLAVOR [TEST...]}" "${2:?usage: suite.sh SERIES FLAVOR [TEST...]}" ||
 	die "cannot prepare the $1/$2 kernel (see above)"
 shift 2
@@ -67,14 +73,22 @@ for i in "${!tests[@]}"; do
 	names+=("$n")
 done
 
-# Tests outside tests/guest/ (the harness self-tests) travel in the command's own cpio.
+# Tests outside tests/guest/ (the harness self-tests, the grader's checks) travel in the
+# command's own cpio; late ones (--late) are served to the guest only when their turn comes.
 guest_path() {
+	if [ -n "${late[$1]:-}" ]; then echo "/late/${1##*/}"; return; fi
 	case $1 in "$ROOT"/tests/guest/*) echo "/tests/${1##*/}" ;; *) echo "/extra/${1##*/}" ;; esac
 }
-extra=()
+extra=() late_dir=
 for t in "${tests[@]}" "${modules[@]}"; do
+	if [ -n "${late[$t]:-}" ]; then
+		[ -n "$late_dir" ] || late_dir=$(mktemp -d)
+		cp "$t" "$late_dir/"
+		continue
+	fi
 	case $t in "$ROOT"/tests/guest/* | '') ;; *) extra+=("$t") ;; esac
 done
+[ -z "$late_dir" ] || trap 'rm -rf "$late_dir"' EXIT
 # Every file travels by its name: two of them must not share one.
 dup=$(printf '%s\n' "${extra[@]}" | sort -u | sed 's|.*/||' | sort | uniq -d | head -n 1)
 [ -z "$dup" ] || die "two different files named $dup: rename one"
@@ -122,7 +136,7 @@ while [ "$first" -le "$total" ]; do
 	budget=$((budget + 2 * longest))
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
 		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
-		${extra[@]:+--extra "${extra[*]}"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^# Totals:/d'
+		${extra[@]:+--extra "${extra[*]}"} ${late_dir:+--late "$late_dir"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^# Totals:/d'
 	recs=$logdir/records.tsv
 	grep -q '^done'$'\t' "$recs" 2>/dev/null && break
 	# The tests this boot reported, each with its record.
