@@ -79,25 +79,22 @@ submission hostile
 	printf '$(warning links: $(shell mkdir -p /tmp/out; ln -sf %s /tmp/out/rust_workq.ko; ln -sf %s /tmp/out/build.log; mkfifo /tmp/out/fifo 2>&1))\n' \
 		"$secret" "$secret"
 } >>"$class/hostile/Kbuild"
+# insert_after NAME LINE CODE: adds CODE (Rust lines) after the line LINE of NAME's module.
+insert_after() {
+	python3 - "$class/$1/rust_workq.rs" "$2" "$3" <<'PY'
+import sys
+p, line, code = sys.argv[1:]
+s = open(p).read()
+assert line + "\n" in s, line
+open(p, "w").write(s.replace(line + "\n", line + "\n" + code + "\n", 1))
+PY
+}
 submission flood
-python3 - "$class/flood/rust_workq.rs" <<'PY'
-import sys
-p = sys.argv[1]; s = open(p).read()
-old = "        me.stats.stamp(Item::Kick);\n"
-assert old in s
-s = s.replace(old, old + '        for i in 0..20000 {\n            pr_err!("flood {i}: this line is here to fill the console\\n");\n        }\n', 1)
-open(p, "w").write(s)
-PY
-
+insert_after flood '        me.stats.stamp(Item::Kick);' \
+	'        for i in 0..20000 { pr_err!("flood {i}: this line is here to fill the console\n"); }'
 submission sleep_init
-python3 - "$class/sleep_init/rust_workq.rs" <<'PY'
-import sys
-p = sys.argv[1]; s = open(p).read()
-old = "        let options = MiscDeviceOptions { name: c\"mydevice\" };\n"
-assert old in s
-s = s.replace(old, old + "        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(2_000_000));\n", 1)
-open(p, "w").write(s)
-PY
+insert_after sleep_init '        let options = MiscDeviceOptions { name: c"mydevice" };' \
+	'        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(2_000_000));'
 submission "col a"
 submission col_a
 ln -s "$class/col_a" "$class/link_to_col_a"
