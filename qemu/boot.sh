@@ -12,7 +12,9 @@
 #
 # Usage: boot.sh --kdir DIR --initrd FILE [--cmd CMD] [--timeout SECONDS] [--logdir DIR]
 #                [--mem MB] [--append "kernel args"] [--tsc] [--extra "FILE..."] [--module KO]
-#                [--late DIR]
+#                [--late DIR] [--idle SECONDS]
+# --idle: a guest whose command prints nothing for that long is stopped as hung (a test runner
+# prints after every test, so this is one test's worth of silence, not the whole run's).
 # --extra adds files to the guest's /extra/ (tests that are not part of the initramfs); --module
 # replaces the initramfs's rust_workq.ko (make run MODULE=DIR). --late DIR serves DIR's files to
 # the guest on request, on a fourth serial port (ttyS3): they are in no image the guest boots
@@ -23,7 +25,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra='' module='' late=''
+kdir='' initrd='' cmd='' timeout=300 logdir=$OUT/log mem=512 append='' interactive=1 extra='' module='' late='' idle=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--extra) extra=$2; shift 2 ;;
 	--module) module=$2; shift 2 ;;
 	--late) late=$2; shift 2 ;;
+	--idle) idle=$2; shift 2 ;;
 	*) die "boot.sh: unknown argument '$1'" ;;
 	esac
 done
@@ -112,12 +115,29 @@ if [ -n "$late" ]; then
 	late_serial=(-chardev "pipe,id=late,path=$work/late" -serial chardev:late)
 	serve_late "$late" <"$work/late.out" >"$work/late.in" &
 fi
+# The silence watchdog: QEMU (under timeout, below) is stopped when the output stops growing.
+if [ -n "$idle" ]; then
+	(
+		last=-1 since=$(date +%s)
+		while sleep 2; do
+			size=$(stat -c %s "$out" 2>/dev/null || echo 0)
+			[ "$size" = "$last" ] || { last=$size since=$(date +%s); }
+			if [ $(($(date +%s) - since)) -ge "$idle" ]; then
+				echo "guest silent for ${idle}s" >"$work/silent"
+				kill -KILL "$(cat "$work/qemu.pid" 2>/dev/null)" 2>/dev/null
+				break
+			fi
+		done
+	) &
+	watchdog=$!
+fi
 t0=$(now)
 set +e
-timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" \
+timeout -k 5 "$timeout" "${qemu[@]}" -initrd "$work/initrd" -append "$kargs" -pidfile "$work/qemu.pid" \
 	-serial "file:$work/console" -chardev stdio,id=out,signal=off -serial chardev:out \
 	-serial "file:$work/records" "${late_serial[@]}" </dev/null | capped | sed -u 's/\r//g' | tee "$out"
 qrc=${PIPESTATUS[0]}
+[ -z "${watchdog:-}" ] || kill "$watchdog" 2>/dev/null
 wait
 set -e
 tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
@@ -126,6 +146,9 @@ awk -v l="boot-to-verdict" -v a="$t0" -v b="$(now)" 'BEGIN { printf "==> %s %.1f
 rc=$(sed -n 's/^exit\t\([0-9]*\)$/\1/p' "$records" | tail -n 1)
 if [ -z "$rc" ]; then
 	tail -n 40 "$console" >&2
+	if [ -f "$work/silent" ]; then
+		die "guest printed nothing for ${idle}s: hung (console tail above; full log $console)"
+	fi
 	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		die "guest did not finish within ${timeout}s (console tail above; full log $console)"
 	fi

@@ -134,9 +134,11 @@ while [ "$first" -le "$total" ]; do
 		[ "$limit" -le "$longest" ] || longest=$limit
 	done
 	budget=$((budget + 2 * longest))
+	# A guest silent for longer than booting plus three runs of the longest test has hung.
+	idle=$(($(times_factor 60) + 3 * longest))
 	bash "$ROOT/qemu/boot.sh" --kdir "$K_DIR" --initrd "$K_INITRD" --mem "$K_MEM" \
 		--append "$K_APPEND" --logdir "$logdir" --timeout "$budget" \
-		${extra[@]:+--extra "${extra[*]}"} ${late_dir:+--late "$late_dir"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^# Totals:/d'
+		--idle "$idle" ${extra[@]:+--extra "${extra[*]}"} ${late_dir:+--late "$late_dir"} --cmd "$cmd" 2>"$logdir.err" | sed -u '/^# Totals:/d'
 	recs=$logdir/records.tsv
 	grep -q '^done'$'\t' "$recs" 2>/dev/null && break
 	# The tests this boot reported, each with its record.
