@@ -99,7 +99,7 @@ pub struct ItemStats {
 
 /// Defines everything that lists the work items, from the one list below: the [`Stats`] struct
 /// (one [`ItemStats`] per item, in list order), [`Item`] (an index per item), [`ITEM_NAMES`],
-/// [`ITEM_C_NAMES`], [`ITEM_COUNT`], [`Stats::items`] and [`Stats::from_items`].
+/// [`ITEM_COUNT`], [`Stats::items`] and [`Stats::from_items`].
 macro_rules! work_items {
     ($($(#[$doc:meta])* $name:ident: $variant:ident,)*) => {
         /// Counters of every work item, the `GET_STATS` payload.
@@ -117,15 +117,6 @@ macro_rules! work_items {
 
         /// The names of the work items, in [`Stats`] field order.
         pub const ITEM_NAMES: [&str; ITEM_COUNT] = [$(stringify!($name)),*];
-
-        /// The same names as C strings (the module hands them to printk's `%s`).
-        pub const ITEM_C_NAMES: [&core::ffi::CStr; ITEM_COUNT] = [$(
-            match core::ffi::CStr::from_bytes_with_nul(concat!(stringify!($name), "\0").as_bytes()) {
-                Ok(name) => name,
-                // An identifier holds no NUL: this arm is never taken (and would not compile).
-                Err(_) => panic!("a work item's name holds a NUL"),
-            }
-        ),*];
 
         impl Stats {
             /// The items in [`ITEM_NAMES`] order.

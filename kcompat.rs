@@ -47,7 +47,12 @@ impl<T: MiscDevice> OwnerFops<T> {
     }
 
     /// Nothing to do: the core's table already names the module as owner.
-    pub(crate) fn install(&self, _file: &File) -> Result {
+    ///
+    /// # Safety
+    ///
+    /// The contract of the 7.2 version, so that the caller is sound on every series: `file` must be
+    /// being opened, and `self` must stay alive and in place until this module is unloaded.
+    pub(crate) unsafe fn install(&self, _file: &File) -> Result {
         Ok(())
     }
 }
@@ -81,17 +86,25 @@ impl<T: MiscDevice> OwnerFops<T> {
     }
 
     /// Makes `file` (being opened) pin the module until it is released.
-    pub(crate) fn install(&self, file: &File) -> Result {
+    ///
+    /// # Safety
+    ///
+    /// `file` must be being opened (in `MiscDevice::open`), and `self` must stay alive and in
+    /// place until this module is unloaded: the file keeps pointing at it until its release, which
+    /// the module reference taken here lets happen only before the module goes away. A field of
+    /// the module struct does (it lives until the module's exit, which waits for the reference).
+    pub(crate) unsafe fn install(&self, file: &File) -> Result {
         // SAFETY: `owner` is this module, whose code is running, so its `struct module` is alive.
         if !unsafe { bindings::try_module_get(self.0.owner) } {
             // The module is going away: refuse new opens.
             return Err(ENODEV);
         }
-        // SAFETY: During `open` only this thread sees the file. Its `f_op` is the misc core's
-        // table for this device, whose `owner` is NULL, so there is no reference to drop (what
-        // `replace_fops()` would `fops_put`). The new table has the same callbacks and lives in
-        // the module struct; the reference taken above is dropped by `fops_put()` in `__fput()`
-        // after `release`, or in `do_dentry_open()`'s error path.
+        // SAFETY: By the caller's guarantee the file is being opened, so only this thread sees
+        // it. Its `f_op` is the misc core's table for this device, whose `owner` is NULL, so
+        // there is no reference to drop (what `replace_fops()` would `fops_put`). The new table
+        // has the same callbacks and, by the caller's guarantee, outlives the module reference
+        // taken above, which `fops_put()` drops in `__fput()` after `release`, or in
+        // `do_dentry_open()`'s error path.
         unsafe { (*file.as_ptr()).f_op = &self.0 };
         Ok(())
     }

@@ -27,11 +27,12 @@
 //!
 //! # Log lines
 //!
-//! Every line starts with `rust_workq: `. The ioctl side ends its lines with
-//! `[from <comm> pid <pid>]`, a work item with `[on <comm> pid <pid>]`, so the log shows that
-//! work runs on a kworker and not in the caller: `kick: queued`, `kick: already queued`,
-//! `worker ran`, `worker received: 42`, `quick`, `slow`, `delayed worker ran 2004 ms after its
-//! ioctl`, `resched: run 3/10`, `spawned worker saw 7`.
+//! Every line is a `pr_info!` and starts with `rust_workq: `. The ioctl side ends its lines
+//! with `[from pid <pid>]`, a work item with `[on kworker pid <pid>]`, so the log shows that work
+//! runs on a kworker and not in the caller (`cat /proc/<pid>/comm` names it): `kick: queued`,
+//! `kick: already queued`, `worker ran`, `worker received: 42`, `quick`, `slow`, `delayed worker
+//! ran 2004 ms after its ioctl`, `resched: run 3/10`, `spawned worker saw 7`. With `verbose=0`
+//! only the load and unload lines are printed.
 //!
 //! # Which queue (exercise 9)
 //!
@@ -87,6 +88,7 @@ use core::sync::atomic::{
     Ordering, //
 };
 use kernel::{
+    fmt,
     fs::File,
     ioctl::{
         _IO,
@@ -129,13 +131,13 @@ use kernel::{
 mod counters;
 pub mod ioctl_abi;
 mod kcompat;
-mod logline;
 mod wq;
 
 use counters::Counters;
 use ioctl_abi::{
     Item,
     Stats,
+    ITEM_NAMES,
     DELAY_MAX_MS,
     GET_STATS,
     KICK,
@@ -173,42 +175,42 @@ module! {
     },
 }
 
+/// Whether the lab's per-event lines are printed: the `verbose` parameter, read once at load.
+/// Rust module parameters have no sysfs file, so the copy cannot go stale.
+static VERBOSE: AtomicBool = AtomicBool::new(true);
+
 /// `pr_info!` for the lab's per-submission and per-run lines, which `verbose=0` turns off (`make
-/// bench` measures the modules with and without them). `event!(from: ...)` ends the line with
-/// `[from <comm> pid <pid>]` (an ioctl's caller), `event!(on: ...)` with `[on <comm> pid <pid>]`
-/// (the worker running an item); the newline is added. It costs what C's `pr_info()` does
-/// (logline.rs says how, and why not `pr_info!` itself).
+/// bench` measures the module with and without them).
 macro_rules! event {
-    (from: $msg:tt) => {
-        event!(@tagged From, "from", $msg)
-    };
-    (on: $msg:tt) => {
-        event!(@tagged On, "on", $msg)
-    };
-    (from: $($arg:tt)+) => {
-        logline::event(Some(logline::Tag::From), fmt!($($arg)+))
-    };
-    (on: $($arg:tt)+) => {
-        logline::event(Some(logline::Tag::On), fmt!($($arg)+))
-    };
-    // A message without arguments becomes printk's format at compile time; one with inline
-    // arguments (`"{name}"`) has no such format and is formatted at run time.
-    (@tagged $tag:ident, $word:literal, $msg:tt) => {{
-        const FORMAT: Option<logline::Format> = logline::Format::tagged(concat!(
-            logline::prefix!(),
-            $msg,
-            " [",
-            $word,
-            " %s pid %d]\n\0"
-        ));
-        match FORMAT {
-            Some(format) => format.print(),
-            None => logline::event(Some(logline::Tag::$tag), fmt!($msg)),
-        }
-    }};
     ($($arg:tt)+) => {
-        logline::event(None, fmt!($($arg)+))
+        if VERBOSE.load(Ordering::Relaxed) {
+            pr_info!($($arg)+);
+        }
     };
+}
+
+/// The end of an ioctl's line: `[from pid <pid>]`, the process that made the call.
+struct From;
+
+/// The end of a work item's line: `[on kworker pid <pid>]`, the worker that runs it (`[on pid
+/// <pid>]` if the workqueue core says the task is no worker), so the log shows where work runs.
+struct On;
+
+impl fmt::Display for From {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[from pid {}]", current!().tgid_nr_ns(None))
+    }
+}
+
+impl fmt::Display for On {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pid = current!().tgid_nr_ns(None);
+        if wq::in_worker() {
+            write!(f, "[on kworker pid {pid}]")
+        } else {
+            write!(f, "[on pid {pid}]")
+        }
+    }
 }
 
 /// Exercise 5's two independent items in one struct: `quick` is ID 0, `slow` is ID 1.
@@ -296,7 +298,11 @@ impl MiscDevice for DeviceState {
         // alive: `misc_open` holds `misc_mtx` during `open`, and the module's drop takes the same
         // mutex in `misc_deregister` before the struct goes away.
         let module = unsafe { &*kernel::container_of!(misc, RustWorkq, miscdev) };
-        module.fops.install(file)?;
+        // SAFETY: `file` is being opened, and `fops` is a field of the module struct, which stays
+        // in place until the module's exit.
+        unsafe { module.fops.install(file) }?;
+        // By the invariant of `RustWorkq`, `state` and `fops` are initialised even if `init` has
+        // not returned yet.
         Ok(module.state.clone())
     }
 
@@ -326,10 +332,14 @@ impl DeviceState {
     // E2: log whether a submission was queued or dropped ("queued" / "already queued"):
     // `enqueue` of an `Arc` returns `Err` with the `Arc` back when the item is still pending.
     /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued"
-    /// with the item's name (what `event!(from: "kick: queued")` would print; `submission` hands
-    /// printk the name, as the C twin does, instead of formatting it first).
+    /// with the item's name.
     fn log_submission<T>(&self, item: Item, res: Result<(), T>) -> Result<isize> {
-        logline::submission(item, self.stats.record(item, res));
+        let name = ITEM_NAMES[item as usize];
+        if self.stats.record(item, res) {
+            event!("{name}: queued {From}\n");
+        } else {
+            event!("{name}: already queued {From}\n");
+        }
         Ok(0)
     }
 
@@ -364,13 +374,16 @@ impl WorkItem<KICK_ID> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Kick);
-        // E3: print the stored value ("worker received: 42"), or "worker ran" when there is none
-        // (the guard is a temporary: the lock is released before printing).
-        match this.value.lock().take() {
-            Some(value) => event!(on: "worker received: {value}"),
-            None => event!(on: "worker ran"),
+        // E3/5: print the stored value ("worker received: 42"), or "worker ran" when there is
+        // none. Take the value in a statement of its own: the guard is a temporary that lives to
+        // the end of its statement (of a whole `match`, were it the scrutinee), and the lock is
+        // to be released before printing.
+        let value = this.value.lock().take();
+        match value {
+            Some(value) => event!("worker received: {value} {On}\n"),
+            None => event!("worker ran {On}\n"),
         }
-        // E3 starter: event!(on: "worker ran");
+        // E3 starter: event!("worker ran {On}\n");
     }
 }
 
@@ -461,14 +474,14 @@ impl WorkItem<RESCHED> for DeviceState {
         this.stats.started(Item::Resched);
         // E8: the stopping flag ends the chain with exactly one final message.
         if this.stopping.load(Ordering::Acquire) {
-            event!(on: "resched: stopping flag set, final run, not rescheduling");
+            event!("resched: stopping flag set, final run, not rescheduling {On}\n");
             this.chain.end();
             return;
         }
         let run = this.chain.next_run();
-        event!(on: "resched: run {run}/{RESCHED_LIMIT}");
+        event!("resched: run {run}/{RESCHED_LIMIT} {On}\n");
         if run >= RESCHED_LIMIT {
-            event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling");
+            event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling\n");
             this.chain.end();
             return;
         }
@@ -506,7 +519,7 @@ impl WorkItem<QUICK> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Quick);
-        event!(on: "quick");
+        event!("quick {On}\n");
     }
 }
 
@@ -516,9 +529,9 @@ impl WorkItem<SLOW> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Slow);
-        event!(on: "slow: sleeping {SLOW_SLEEP_MS} ms");
+        event!("slow: sleeping {SLOW_SLEEP_MS} ms {On}\n");
         fsleep(Delta::from_millis(SLOW_SLEEP_MS.into()));
-        event!(on: "slow");
+        event!("slow {On}\n");
     }
 }
 
@@ -549,8 +562,8 @@ impl WorkItem<DELAYED> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         match this.stats.started(Item::Delayed) {
-            Some(ns) => event!(on: "delayed worker ran {} ms after its ioctl", ns / 1_000_000),
-            None => event!(on: "delayed worker ran"),
+            Some(ns) => event!("delayed worker ran {} ms after its ioctl {On}\n", ns / 1_000_000),
+            None => event!("delayed worker ran {On}\n"),
         }
     }
 }
@@ -563,7 +576,7 @@ impl DeviceState {
         let state: Arc<Self> = me.into();
         let res = me.spawn_queue.try_spawn(GFP_KERNEL, move || {
             state.stats.started(Item::Spawn);
-            event!(on: "spawned worker saw {value}");
+            event!("spawned worker saw {value} {On}\n");
         });
         if me.stats.record(Item::Spawn, res) {
             Ok(0)
@@ -643,7 +656,10 @@ impl PinnedDrop for DeviceState {
 /// # Invariants
 ///
 /// `miscdev` is the only `MiscDeviceRegistration<DeviceState>` that exists, and it lives inside
-/// this pinned struct (`DeviceState::open` relies on it to find `state`).
+/// this pinned struct (`DeviceState::open` relies on it to find `state`). `state` and `fops` are
+/// initialised before `miscdev` is registered (the order of the fields in `init`), because
+/// `open` may run as soon as the device is registered, before `init` returns; and `miscdev` is
+/// declared first, so it is deregistered before the other two are dropped.
 #[pin_data(PinnedDrop)]
 struct RustWorkq {
     #[pin]
@@ -654,9 +670,13 @@ struct RustWorkq {
 
 impl kernel::InPlaceModule for RustWorkq {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        logline::set_verbose(kcompat::param_value(&module_parameters::verbose) != 0);
+        VERBOSE.store(
+            kcompat::param_value(&module_parameters::verbose) != 0,
+            Ordering::Relaxed,
+        );
         let options = MiscDeviceOptions { name: c"mydevice" };
-        // INVARIANT: The registration is created here, in place, and nowhere else.
+        // INVARIANT: The registration is created here, in place, and nowhere else, after `state`
+        // and `fops` (`try_pin_init!` initialises the fields in the order written).
         try_pin_init!(Self {
             state: DeviceState::new()?,
             fops: kcompat::OwnerFops::new(options, module),

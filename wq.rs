@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Workqueue plumbing that the Rust API of 7.2 and 7.3 lacks, behind a small API that cannot be
-//! misused; each piece stands in for the upstream shape it mirrors and goes once that lands.
+//! Workqueue plumbing that the Rust API of 7.2 and 7.3 lacks, in the shapes upstream gives it.
 //!
 //! - [`system_percpu`]: upstream adds `workqueue::system_percpu()` after 7.3.
 //! - [`OwnedQueue`]: a workqueue the module creates and destroys, after Alice Ryhl's
-//!   "workqueue: rust: add creation of workqueues".
+//!   "workqueue: rust: add creation of workqueues", restricted to what it can drain: spawned
+//!   closures, no delayed work (whose timers `destroy_workqueue` does not stop).
 //! - [`disable_work_sync`], [`disable_delayed_work_sync`]: stop an embedded work item for good
-//!   and hand back the reference a pending submission held, after the posted
+//!   and hand back the `Arc` a pending submission held, after the posted
 //!   `cancel_sync(&self) -> Option<T::Pointer>`; [`flush_delayed_work`].
+//! - [`in_worker`]: whether the running task is a workqueue worker, for the log lines.
 //! - [`jiffies`]: the tick counter, for latency figures.
 
 use core::ptr::NonNull;
 use kernel::{
+    alloc::{
+        AllocError,
+        Flags, //
+    },
     bindings,
     prelude::*,
     sync::Arc,
@@ -36,6 +41,13 @@ pub(crate) fn system_percpu() -> &'static Queue {
     unsafe { Queue::from_raw(bindings::system_percpu_wq) }
 }
 
+/// Whether the running task is a workqueue worker executing a work item (`current_work()`).
+pub(crate) fn in_worker() -> bool {
+    // SAFETY: `current_work` has no precondition: it looks at the running task's own worker
+    // state, if it has one, and returns NULL for any other task.
+    !unsafe { bindings::current_work() }.is_null()
+}
+
 /// The current `jiffies`.
 pub(crate) fn jiffies() -> u64 {
     // SAFETY: `jiffies` is a C global that the timer interrupt updates; a volatile read of the
@@ -45,7 +57,13 @@ pub(crate) fn jiffies() -> u64 {
     now as u64
 }
 
-/// A private per-CPU workqueue, drained and destroyed when dropped.
+/// A private per-CPU workqueue for spawned closures, drained and destroyed when dropped.
+///
+/// It takes only what [`OwnedQueue::drain`] waits for: closures ([`OwnedQueue::try_spawn`]),
+/// which are queued at once. It offers no `Queue` (no `Deref`), so no delayed work can be armed
+/// on it: `destroy_workqueue` does not stop a timer, which would then queue onto freed memory.
+///
+/// Dropping it waits for every closure, so it must not be dropped by one of its own closures.
 ///
 /// # Invariants
 ///
@@ -55,41 +73,61 @@ pub(crate) struct OwnedQueue(NonNull<bindings::workqueue_struct>);
 // SAFETY: By the type invariant the value owns its workqueue; the workqueue core allows queueing
 // to, draining and destroying a workqueue from any thread.
 unsafe impl Send for OwnedQueue {}
-// SAFETY: The only operations through `&OwnedQueue` are queueing and draining, which the
+// SAFETY: The only operations through `&OwnedQueue` are queueing closures and draining, which the
 // workqueue core serialises itself.
 unsafe impl Sync for OwnedQueue {}
 
 impl OwnedQueue {
     /// Creates a per-CPU workqueue named `name`.
-    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
-        // SAFETY: `name` is a NUL-terminated string without `%` that lives forever (it is the
-        // format string). `WQ_PERCPU` states the per-CPU placement the core otherwise warns about.
+    ///
+    /// The kernel's `alloc_workqueue()` is a macro around `alloc_workqueue_noprof()` that, with
+    /// `CONFIG_MEM_ALLOC_PROFILING`, charges the allocations to its call site; 7.2 and 7.3 have
+    /// no C helper for it, so the queue's allocations are charged to the workqueue core's own
+    /// call sites instead. That is accounting only.
+    pub(crate) fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: The format is the literal "%s", whose one directive takes `name`, a
+        // NUL-terminated string that `alloc_workqueue` copies into the queue before returning.
+        // `WQ_PERCPU` states the per-CPU placement the core otherwise warns about.
         let raw = unsafe {
-            bindings::alloc_workqueue_noprof(name.as_char_ptr(), bindings::wq_flags_WQ_PERCPU, 0)
+            bindings::alloc_workqueue_noprof(
+                c"%s".as_char_ptr(),
+                bindings::wq_flags_WQ_PERCPU,
+                0,
+                name.as_char_ptr(),
+            )
         };
         // INVARIANT: A non-NULL result is a new workqueue that only this value knows of.
         NonNull::new(raw).map(Self).ok_or(ENOMEM)
     }
 
-    /// Waits until the queue is empty, including items that running items queue.
+    /// The queue, for the items this type accepts.
+    fn queue(&self) -> &Queue {
+        // SAFETY: By the type invariant the queue is alive as long as `self`.
+        unsafe { Queue::from_raw(self.0.as_ptr()) }
+    }
+
+    /// Runs `func` on the queue ([`Queue::try_spawn`]); fails only if allocating its work item
+    /// fails.
+    pub(crate) fn try_spawn<T: 'static + Send + FnOnce()>(
+        &self,
+        flags: Flags,
+        func: T,
+    ) -> Result<(), AllocError> {
+        self.queue().try_spawn(flags, func)
+    }
+
+    /// Waits until the queue is empty, including closures that running closures queue.
     pub(crate) fn drain(&self) {
         // SAFETY: By the type invariant the queue is alive.
         unsafe { bindings::drain_workqueue(self.0.as_ptr()) };
     }
 }
 
-impl core::ops::Deref for OwnedQueue {
-    type Target = Queue;
-
-    fn deref(&self) -> &Queue {
-        // SAFETY: By the type invariant the queue is alive as long as `self`.
-        unsafe { Queue::from_raw(self.0.as_ptr()) }
-    }
-}
-
 impl Drop for OwnedQueue {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant we own the queue; nobody uses it after this.
+        // SAFETY: By the type invariant we own the queue, and nobody can reach it after this: it
+        // holds only closures, which `destroy_workqueue` waits for (no timer of a delayed item
+        // can fire later).
         unsafe { bindings::destroy_workqueue(self.0.as_ptr()) };
     }
 }
@@ -102,36 +140,43 @@ fn work_struct<T: HasWork<T, ID>, const ID: u64>(this: &T) -> *mut bindings::wor
     unsafe { Work::raw_get(T::raw_get_work(ptr)) }
 }
 
-/// Gives back the reference a pending submission of an `Arc<T>` item held.
+/// Gives back the `Arc` that the pending submission of `work`, item `ID` of a `T`, owned.
 ///
 /// # Safety
 ///
-/// `was_pending` must be what the workqueue core just returned for disabling `this`'s item `ID`,
-/// whose `WorkItem::Pointer` is `Arc<T>`: true means it was queued (so an `Arc<T>` was leaked
-/// into it by `Arc::into_raw`) and will never run (so the reference is nobody else's).
-unsafe fn reclaim<T, const ID: u64>(this: &T, was_pending: bool) -> Option<Arc<T>>
+/// `work` must be the `work_struct` of item `ID` of a `T` (a `Work<T, ID>`) that the workqueue
+/// core has just reported pending and taken off its queue for good, so that it will never run:
+/// its submission's reference is then the caller's.
+unsafe fn take_pending<T, const ID: u64>(work: *mut bindings::work_struct) -> Arc<T>
 where
-    T: WorkItem<ID, Pointer = Arc<T>>,
+    T: HasWork<T, ID> + WorkItem<ID, Pointer = Arc<T>>,
 {
-    // SAFETY: By the caller's guarantee a pending item owned one reference, made by
-    // `Arc::into_raw` on an `Arc<T>` whose `T` contains the item, which is `this`.
-    was_pending.then(|| unsafe { Arc::from_raw(core::ptr::from_ref(this)) })
+    // The work item's pointer type is `Arc<T>`, so the only way it was queued is the `Arc`
+    // `RawWorkItem` of the kernel crate, which queues the `work_struct` of a `Work<T, ID>`.
+    let work = work.cast::<Work<T, ID>>();
+    // SAFETY: As in `WorkItemPointer::run` for `Arc<T>`: this computes, from the `work_struct`,
+    // the pointer that `__enqueue` got from `Arc::into_raw`.
+    let ptr = unsafe { T::work_container_of(work) };
+    // SAFETY: The pointer comes from `Arc::into_raw`, and by the caller's guarantee the
+    // reference it stands for is no longer the workqueue's.
+    unsafe { Arc::from_raw(ptr) }
 }
 
 /// Disables `this`'s work item `ID` for good, waiting for a running instance to finish; returns
-/// the reference its pending submission held, if it was pending. Later enqueues fail.
+/// the `Arc` its pending submission held, if it was pending. Later enqueues fail.
 ///
 /// Process context only (it sleeps); no lock the item takes may be held.
 pub(crate) fn disable_work_sync<T, const ID: u64>(this: &T) -> Option<Arc<T>>
 where
     T: HasWork<T, ID> + WorkItem<ID, Pointer = Arc<T>>,
 {
+    let work = work_struct::<T, ID>(this);
     // SAFETY: The `work_struct` is initialised (a `Work` is only built by `Work::new`) and lives
     // as long as `this`; the caller is in process context, as documented.
-    let was_pending = unsafe { bindings::disable_work_sync(work_struct::<T, ID>(this)) };
-    // SAFETY: `was_pending` is what `disable_work_sync` just returned for this item, whose pointer
-    // type the bound says is `Arc<T>`.
-    unsafe { reclaim::<T, ID>(this, was_pending) }
+    let was_pending = unsafe { bindings::disable_work_sync(work) };
+    // SAFETY: `work` is item `ID` of a `T`, and `disable_work_sync` reports whether it took a
+    // pending submission off its queue; disabled, the item is not queued again.
+    was_pending.then(|| unsafe { take_pending::<T, ID>(work) })
 }
 
 /// The `delayed_work` around `this`'s delayed work item `ID`.
@@ -147,10 +192,12 @@ pub(crate) fn disable_delayed_work_sync<T, const ID: u64>(this: &T) -> Option<Ar
 where
     T: HasDelayedWork<T, ID> + WorkItem<ID, Pointer = Arc<T>>,
 {
+    let work = work_struct::<T, ID>(this);
     // SAFETY: The `delayed_work` is initialised and lives as long as `this`; process context.
     let was_pending = unsafe { bindings::disable_delayed_work_sync(delayed_work::<T, ID>(this)) };
-    // SAFETY: As in `disable_work_sync`, for the delayed item.
-    unsafe { reclaim::<T, ID>(this, was_pending) }
+    // SAFETY: As in `disable_work_sync`: a pending delayed item (timer armed or queued) was
+    // taken off both for good, and its `work_struct` is item `ID` of a `T`.
+    was_pending.then(|| unsafe { take_pending::<T, ID>(work) })
 }
 
 /// Runs `this`'s delayed item `ID` now if its timer is armed, and waits for the run to finish.

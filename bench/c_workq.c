@@ -33,6 +33,15 @@ MODULE_PARM_DESC(verbose, "Log every submission and run (the lab's lines); 0 kee
 			pr_info(__VA_ARGS__); \
 	} while (0)
 
+/*
+ * The ends of the lines, as the Rust module prints them: the pid of an ioctl's caller, and of the
+ * worker running an item ("kworker" when the workqueue core says it is one).
+ */
+#define FROM "[from pid %d]"
+#define FROM_ARGS task_tgid_vnr(current)
+#define ON "[on %s%d]"
+#define ON_ARGS (current_work() ? "kworker pid " : "pid "), task_tgid_vnr(current)
+
 struct counters {
 	atomic64_t submitted, queued, dropped, ran, cancelled;
 	atomic64_t submit_ns, submit_jiffies, last_latency_ns, last_latency_jiffies;
@@ -98,9 +107,9 @@ static s64 started(struct counters *c)
 static long submitted(const char *name, struct counters *c, bool ok)
 {
 	if (record(c, ok))
-		event("%s: queued [from %s pid %d]\n", name, current->comm, current->pid);
+		event("%s: queued " FROM "\n", name, FROM_ARGS);
 	else
-		event("%s: already queued [from %s pid %d]\n", name, current->comm, current->pid);
+		event("%s: already queued " FROM "\n", name, FROM_ARGS);
 	return 0;
 }
 
@@ -116,23 +125,23 @@ static void kick_fn(struct work_struct *w)
 	st.has_value = false;
 	mutex_unlock(&st.value_lock);
 	if (has)
-		event("worker received: %u [on %s pid %d]\n", v, current->comm, current->pid);
+		event("worker received: %u " ON "\n", v, ON_ARGS);
 	else
-		event("worker ran [on %s pid %d]\n", current->comm, current->pid);
+		event("worker ran " ON "\n", ON_ARGS);
 }
 
 static void quick_fn(struct work_struct *w)
 {
 	started(&st.c[RWQ_ITEM_QUICK]);
-	event("quick [on %s pid %d]\n", current->comm, current->pid);
+	event("quick " ON "\n", ON_ARGS);
 }
 
 static void slow_fn(struct work_struct *w)
 {
 	started(&st.c[RWQ_ITEM_SLOW]);
-	event("slow: sleeping %u ms [on %s pid %d]\n", RWQ_SLOW_SLEEP_MS, current->comm, current->pid);
+	event("slow: sleeping %u ms " ON "\n", RWQ_SLOW_SLEEP_MS, ON_ARGS);
 	fsleep(RWQ_SLOW_SLEEP_MS * USEC_PER_MSEC);
-	event("slow [on %s pid %d]\n", current->comm, current->pid);
+	event("slow " ON "\n", ON_ARGS);
 }
 
 static void delayed_fn(struct work_struct *w)
@@ -140,10 +149,10 @@ static void delayed_fn(struct work_struct *w)
 	s64 ns = started(&st.c[RWQ_ITEM_DELAYED]);
 
 	if (ns >= 0)
-		event("delayed worker ran %lld ms after its ioctl [on %s pid %d]\n",
-			ns / NSEC_PER_MSEC, current->comm, current->pid);
+		event("delayed worker ran %lld ms after its ioctl " ON "\n",
+			ns / NSEC_PER_MSEC, ON_ARGS);
 	else
-		event("delayed worker ran [on %s pid %d]\n", current->comm, current->pid);
+		event("delayed worker ran " ON "\n", ON_ARGS);
 }
 
 static void resched_fn(struct work_struct *w)
@@ -152,13 +161,12 @@ static void resched_fn(struct work_struct *w)
 
 	started(&st.c[RWQ_ITEM_RESCHED]);
 	if (atomic_read_acquire(&st.stopping)) {
-		event("resched: stopping flag set, final run, not rescheduling [on %s pid %d]\n",
-			current->comm, current->pid);
+		event("resched: stopping flag set, final run, not rescheduling " ON "\n", ON_ARGS);
 		atomic_set_release(&st.resched_active, 0);
 		return;
 	}
 	run = atomic64_inc_return(&st.resched_runs);
-	event("resched: run %llu/%u [on %s pid %d]\n", run, RWQ_RESCHED_LIMIT, current->comm, current->pid);
+	event("resched: run %llu/%u " ON "\n", run, RWQ_RESCHED_LIMIT, ON_ARGS);
 	if (run >= RWQ_RESCHED_LIMIT) {
 		event("resched: limit of %u runs reached, not rescheduling\n", RWQ_RESCHED_LIMIT);
 		atomic_set_release(&st.resched_active, 0);
@@ -174,7 +182,7 @@ static void spawn_fn(struct work_struct *w)
 	struct spawn_item *item = container_of(w, struct spawn_item, work);
 
 	started(&st.c[RWQ_ITEM_SPAWN]);
-	event("spawned worker saw %u [on %s pid %d]\n", item->value, current->comm, current->pid);
+	event("spawned worker saw %u " ON "\n", item->value, ON_ARGS);
 	kfree(item);
 }
 

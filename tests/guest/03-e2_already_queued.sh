@@ -10,8 +10,8 @@ J KICK_DELAYED + KICK_DELAYED || fail "KICK_DELAYED + KICK_DELAYED failed"
 r=$(first_line '^delayed worker ran ') || true
 [ -z "$r" ] || before "$(mark_ts issuing 2)" "$(ts "$r")" ||
 	missed "the delayed item ran at $(ts "$r") s, before the second KICK_DELAYED ($(mark_ts issuing 2) s)"
-need '^delayed: queued \[from ioctl pid [0-9]+\]$'
-need '^delayed: already queued \[from ioctl pid [0-9]+\]$'
+need '^delayed: queued \[from pid [0-9]+\]$'
+need '^delayed: already queued \[from pid [0-9]+\]$'
 [ "$(count '^delayed: (already )?queued ')" = 2 ] || fail "expected exactly two delayed submissions"
 [ "$(stat_of delayed submitted)" = 2 ] || fail "stats: delayed submitted != 2"
 [ "$(stat_of delayed queued)" = 1 ] || fail "stats: delayed queued != 1"

@@ -8,7 +8,7 @@
 # the enqueue, later on a busy machine, which would shorten the delay seen).
 J KICK_DELAYED || fail "KICK_DELAYED failed"
 need '^delayed: queued \[from ' >/dev/null
-r=$(need '^delayed worker ran [0-9]+ ms after its ioctl \[on kworker/' 4)
+r=$(need '^delayed worker ran [0-9]+ ms after its ioctl \[on kworker pid ' 4)
 d=$(ms_between "$(mark_ts issuing 1)" "$(ts "$r")")
 own=$(echo "$r" | sed 's/.*ran \([0-9]*\) ms after.*/\1/')
 [ "$d" -ge 2000 ] || fail "ran ${d} ms after the ioctl was issued (< 2000)"

@@ -7,7 +7,7 @@ J KICK_QUICK && J KICK && J KICK_SLOW || fail "ioctl failed"
 q=$(need '^quick \[on ')
 k=$(need '^worker ran \[on ')
 s=$(need '^slow \[on ' 3)
-case $(on_comm "$q") in kworker/*H) ;; *) fail "quick ran on $(on_comm "$q"), not a highpri worker" ;; esac
-case $(on_comm "$k") in kworker/*H) fail "kick ran on a highpri worker" ;; esac
-case $(on_comm "$s") in kworker/*H) fail "slow ran on a highpri worker" ;; esac
+highpri "$(on_comm "$q")" || fail "quick ran on $(on_comm "$q"), not a highpri worker"
+! highpri "$(on_comm "$k")" || fail "kick ran on a highpri worker ($(on_comm "$k"))"
+! highpri "$(on_comm "$s")" || fail "slow ran on a highpri worker ($(on_comm "$s"))"
 echo "quick on $(on_comm "$q") (system_highpri); kick on $(on_comm "$k"); slow on $(on_comm "$s")"

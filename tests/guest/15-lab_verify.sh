@@ -8,7 +8,7 @@
 . /tests/lib.sh
 ioctl /dev/mydevice -t J -n 10 -d none
 need '^worker ran ' >/dev/null
-dmesg | tail | grep -q 'rust_workq: worker ran \[on kworker/' || fail "E1: 'dmesg | tail' lacks 'worker ran'"
+dmesg | tail | grep -q 'rust_workq: worker ran \[on kworker pid ' || fail "E1: 'dmesg | tail' lacks 'worker ran'"
 ioctl /dev/mydevice -t J -n 11 -d write -s 4 -v 42
 need '^worker received: 42 ' >/dev/null
 dmesg | tail | grep -q 'worker received: 42' || fail "E3: 'dmesg | tail' lacks 'worker received: 42'"

@@ -6,7 +6,7 @@
 . /tests/lib.sh
 insmod /lib/modules/c_workq.ko || fail "insmod c_workq failed"
 ioctl /dev/mydevice_c -t J -n 11 -d write -s 4 -v 42 || fail "C twin: KICK_WITH_VALUE failed"
-c_received() { dmesg | grep -q 'c_workq: worker received: 42 \[on kworker/'; }
+c_received() { dmesg | grep -q 'c_workq: worker received: 42 \[on kworker pid '; }
 wait_until 10 c_received || fail "C twin did not log 'worker received: 42'"
 if [ "$FLAVOR" = debug ]; then
 	echo "debug kernel: the C twin loads, logs and unloads; the benchmark itself runs on base"

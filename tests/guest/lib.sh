@@ -112,9 +112,14 @@ before() {
 
 ts() { echo "${1%% *}"; }
 ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-on_pid() { echo "$1" | sed -n 's/.*\[on .* pid \([0-9]*\)\]$/\1/p'; }
-on_comm() { echo "$1" | sed -n 's/.*\[on \(.*\) pid [0-9]*\]$/\1/p'; }
-from_pid() { echo "$1" | sed -n 's/.*\[from .* pid \([0-9]*\)\]$/\1/p'; }
+# The pid a work item's line names ("[on kworker pid N]") and an ioctl's ("[from pid N]").
+on_pid() { echo "$1" | sed -n 's/.*\[on kworker pid \([0-9]*\)\]$/\1/p'; }
+from_pid() { echo "$1" | sed -n 's/.*\[from pid \([0-9]*\)\]$/\1/p'; }
+# on_comm LINE: the name of the worker that printed a work item's line, from /proc: a kworker's
+# name there carries the queue it last ran ("kworker/0:1H-events_highpri").
+on_comm() { cat "/proc/$(on_pid "$1")/comm" 2>/dev/null || echo "(pid $(on_pid "$1") gone)"; }
+# highpri COMM: whether COMM is a worker of a high-priority pool ("kworker/0:1H", "kworker/0:1H-...").
+highpri() { echo "$1" | grep -Eq '^kworker/[0-9u]+:[0-9]+H([-+]|$)'; }
 
 # The ABI's commands by name: IOCTL_KICK='-t J -n 10 -d none', ... (from ioctl_abi.rs).
 eval "$(ioctl --sh-env)"

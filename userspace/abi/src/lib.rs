@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The ioctl ABI of `/dev/mydevice` for userspace: the kernel module's own `ioctl_abi.rs`,
-//! compiled against `const fn` twins of the kernel's `_IO`/`_IOR`/`_IOW` encoders.
+//! compiled against `const fn` twins of the kernel's `_IO`/`_IOR`/`_IOW` encoders, which nix's
+//! `request_code_*!` compute.
 
 #![expect(non_snake_case, reason = "the encoders keep the kernel's names")]
+
+use nix::{
+    request_code_none,
+    request_code_read,
+    request_code_readwrite,
+    request_code_write, //
+};
 
 /// Direction bits of an ioctl number, as in `include/uapi/asm-generic/ioctl.h`.
 pub const IOC_NONE: u32 = 0;
@@ -15,21 +23,25 @@ pub const IOC_READ: u32 = 2;
 const IOC_NRBITS: u32 = 8;
 const IOC_TYPEBITS: u32 = 8;
 const IOC_SIZEBITS: u32 = 14;
-const IOC_NRSHIFT: u32 = 0;
-const IOC_TYPESHIFT: u32 = IOC_NRSHIFT + IOC_NRBITS;
+const IOC_TYPESHIFT: u32 = IOC_NRBITS;
 const IOC_SIZESHIFT: u32 = IOC_TYPESHIFT + IOC_TYPEBITS;
 const IOC_DIRSHIFT: u32 = IOC_SIZESHIFT + IOC_SIZEBITS;
 
 /// The largest size an ioctl number can carry.
 pub const IOC_SIZE_MAX: u32 = (1 << IOC_SIZEBITS) - 1;
 
-/// `_IOC(dir, type, nr, size)`; panics (at compile time in constants) on out-of-range fields.
+/// `_IOC(dir, type, nr, size)`, encoded by nix's `request_code_*!`; panics (at compile time in
+/// constants) on out-of-range fields, which nix would mask silently.
 pub const fn _IOC(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
     assert!(dir <= 3 && ty <= 0xff && nr <= 0xff && size <= IOC_SIZE_MAX as usize);
-    (dir << IOC_DIRSHIFT)
-        | (ty << IOC_TYPESHIFT)
-        | (nr << IOC_NRSHIFT)
-        | ((size as u32) << IOC_SIZESHIFT)
+    let (ty, nr) = (ty as u8, nr as u8);
+    // Every field is in range (above), so the number fits the 32 bits of `_IOC`.
+    (match dir {
+        IOC_NONE => request_code_none!(ty, nr),
+        IOC_READ => request_code_read!(ty, nr, size),
+        IOC_WRITE => request_code_write!(ty, nr, size),
+        _ => request_code_readwrite!(ty, nr, size),
+    }) as u32
 }
 
 /// `_IOC_DIR(cmd)`: the direction bits of an ioctl number.
@@ -44,7 +56,7 @@ pub const fn _IOC_TYPE(cmd: u32) -> u32 {
 
 /// `_IOC_NR(cmd)`: the command number within its type.
 pub const fn _IOC_NR(cmd: u32) -> u32 {
-    (cmd >> IOC_NRSHIFT) & ((1 << IOC_NRBITS) - 1)
+    cmd & ((1 << IOC_NRBITS) - 1)
 }
 
 /// `_IOC_SIZE(cmd)`: the argument size an ioctl number carries.

@@ -37,6 +37,16 @@ use std::{
     time::Instant,
 };
 
+use nix::{
+    errno::Errno,
+    libc,
+    sched::{
+        sched_setaffinity,
+        CpuSet, //
+    },
+    unistd::Pid,
+};
+
 use rust_workq_abi::{
     Stats,
     _IOC,
@@ -160,33 +170,45 @@ impl Spec {
     }
 }
 
+/// A number option's value: decimal or `0x` hex.
+fn number(p: &mut lexopt::Parser, what: &str) -> Result<u64, String> {
+    let v = p.value().map_err(|e| e.to_string())?;
+    let v = v.to_string_lossy();
+    parse_number(&v).ok_or(format!("bad {what} '{v}': a number"))
+}
+
 /// Parses the arguments after the program name.
-fn parse(args: &[String]) -> Result<Request, String> {
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Request, String> {
+    use lexopt::prelude::*;
     let mut device = None;
     let mut spec = Spec::default();
     let mut cmds = Vec::new();
     let mut hog_cpu0 = false;
     let mut marks = false;
     let mut stats = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "--list" => return Ok(Request::List),
-            "--c-header" => return Ok(Request::CHeader),
-            "--sh-env" => return Ok(Request::ShEnv),
-            "--stats" => stats = true,
-            "-t" => {
-                let v = val("-t")?;
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("list") => return Ok(Request::List),
+            Long("c-header") => return Ok(Request::CHeader),
+            Long("sh-env") => return Ok(Request::ShEnv),
+            Long("stats") => stats = true,
+            Short('t') => {
+                let v = p
+                    .value()
+                    .map_err(|e| e.to_string())?
+                    .to_string_lossy()
+                    .into_owned();
                 spec.ty = Some(match (v.len(), parse_number(&v)) {
                     (1, _) if !v.as_bytes()[0].is_ascii_digit() => u64::from(v.as_bytes()[0]),
                     (_, Some(n)) => n,
                     _ => return Err(format!("bad type '{v}': one character or a number")),
                 });
             }
-            "-n" => spec.nr = Some(parse_number(&val("-n")?).ok_or("bad -n: a number")?),
-            "-d" => {
-                spec.dir = Some(match val("-d")?.as_str() {
+            Short('n') => spec.nr = Some(number(&mut p, "-n")?),
+            Short('d') => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                spec.dir = Some(match v.to_string_lossy().as_ref() {
                     "none" => IOC_NONE,
                     "write" => IOC_WRITE,
                     "read" => IOC_READ,
@@ -194,25 +216,24 @@ fn parse(args: &[String]) -> Result<Request, String> {
                     d => return Err(format!("bad direction '{d}': none, read, write or rw")),
                 })
             }
-            "-s" => spec.size = Some(parse_number(&val("-s")?).ok_or("bad -s: a number")?),
-            "-v" => spec.value = Some(parse_number(&val("-v")?).ok_or("bad -v: a number")?),
-            "--arg" => spec.arg = Some(parse_number(&val("--arg")?).ok_or("bad --arg: a number")?),
-            "--hog-cpu0" => hog_cpu0 = true,
-            "--marks" => marks = true,
-            "--repeat" => {
-                spec.repeat = Some(
-                    parse_number(&val("--repeat")?)
-                        .filter(|&n| n > 0)
-                        .ok_or("bad --repeat: a number above 0")?,
-                )
+            Short('s') => spec.size = Some(number(&mut p, "-s")?),
+            Short('v') => spec.value = Some(number(&mut p, "-v")?),
+            Long("arg") => spec.arg = Some(number(&mut p, "--arg")?),
+            Long("hog-cpu0") => hog_cpu0 = true,
+            Long("marks") => marks = true,
+            Long("repeat") => {
+                let n = number(&mut p, "--repeat")?;
+                spec.repeat = Some(n).filter(|&n| n > 0);
+                if spec.repeat.is_none() {
+                    return Err("bad --repeat: a number above 0".into());
+                }
             }
-            "--then" => {
+            Long("then") => {
                 let done = core::mem::take(&mut spec);
                 cmds.push(done.finish().map_err(|e| format!("before --then: {e}"))?);
             }
-            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
-            s if device.is_none() => device = Some(s.to_string()),
-            s => return Err(format!("unexpected argument '{s}'")),
+            Value(v) if device.is_none() => device = Some(v.to_string_lossy().into_owned()),
+            _ => return Err(arg.unexpected().to_string()),
         }
     }
     let device = device.ok_or("missing DEVICE")?;
@@ -312,36 +333,18 @@ fn sh_env() -> String {
         .collect()
 }
 
-/// The name of an errno, for messages like `ENOTTY (Inappropriate ioctl for device)`.
-fn errno_name(e: i32) -> &'static str {
-    match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EINTR => "EINTR",
-        libc::EIO => "EIO",
-        libc::ENXIO => "ENXIO",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::ENODEV => "ENODEV",
-        libc::EINVAL => "EINVAL",
-        libc::ENOTTY => "ENOTTY",
-        libc::ENOSPC => "ENOSPC",
-        libc::ERANGE => "ERANGE",
-        libc::ENOSYS => "ENOSYS",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        _ => "E?",
-    }
+/// An errno as `ENOTTY (Inappropriate ioctl for device)`.
+fn describe(e: Errno) -> String {
+    // The message is the C library's (`strerror`, as `perror` prints it); nix's own `desc()`
+    // words some differently ("Not a typewriter").
+    let msg = std::io::Error::from_raw_os_error(e as i32).to_string();
+    let msg = msg.split(" (os error").next().unwrap_or(&msg);
+    format!("{e:?} ({msg})")
 }
 
-fn describe(err: &std::io::Error) -> String {
-    let code = err.raw_os_error().unwrap_or(0);
-    let msg = err.to_string();
-    let msg = msg.split(" (os error").next().unwrap_or(&msg);
-    format!("{} ({msg})", errno_name(code))
+/// The errno of a failed call on a `std` type.
+fn errno_of(err: &std::io::Error) -> Errno {
+    Errno::from_raw(err.raw_os_error().unwrap_or(0))
 }
 
 fn open_device(device: &str) -> Result<File, String> {
@@ -349,7 +352,7 @@ fn open_device(device: &str) -> Result<File, String> {
         .read(true)
         .write(true)
         .open(device)
-        .map_err(|e| format!("cannot open {device}: {}", describe(&e)))
+        .map_err(|e| format!("cannot open {device}: {}", describe(errno_of(&e))))
 }
 
 /// The kernel-log marks of `--marks`: one line before and one after each ioctl, so that the
@@ -364,7 +367,12 @@ impl Marks {
         let kmsg = OpenOptions::new()
             .write(true)
             .open("/dev/kmsg")
-            .map_err(|e| format!("cannot open /dev/kmsg for --marks: {}", describe(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "cannot open /dev/kmsg for --marks: {}",
+                    describe(errno_of(&e))
+                )
+            })?;
         Ok(Self { kmsg, of })
     }
 
@@ -372,7 +380,12 @@ impl Marks {
     fn write(&mut self, text: String) -> Result<(), String> {
         self.kmsg
             .write_all(format!("<6>ioctl: {text}\n").as_bytes())
-            .map_err(|e| format!("cannot write a mark to /dev/kmsg: {}", describe(&e)))
+            .map_err(|e| {
+                format!(
+                    "cannot write a mark to /dev/kmsg: {}",
+                    describe(errno_of(&e))
+                )
+            })
     }
 }
 
@@ -403,19 +416,21 @@ fn issue(
         // SAFETY: `file` is open; `arg` is either the address of `buf`, which is valid for
         // `buf.len()` bytes (the size encoded in `cmd`), or a raw value the user asked for, which
         // the kernel checks before it touches it.
-        ret = unsafe { libc::ioctl(file.as_raw_fd(), code as libc::c_ulong, arg) };
-        if ret < 0 {
-            let e = std::io::Error::last_os_error();
-            let after = if times > 1 {
-                format!(" (after {done} of {times})")
-            } else {
-                String::new()
-            };
-            return Err(format!(
-                "ioctl {device} 0x{code:08x} failed{after}: {}",
-                describe(&e)
-            ));
-        }
+        let res = Errno::result(unsafe { libc::ioctl(file.as_raw_fd(), code.into(), arg) });
+        ret = match res {
+            Ok(r) => r,
+            Err(e) => {
+                let after = if times > 1 {
+                    format!(" (after {done} of {times})")
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "ioctl {device} 0x{code:08x} failed{after}: {}",
+                    describe(e)
+                ));
+            }
+        };
     }
     let took = started.elapsed().as_micros();
     if let Some((m, nth)) = marks {
@@ -429,21 +444,16 @@ fn issue(
 
 /// Moves this process to CPU 0 at `SCHED_FIFO` priority 50.
 fn hog_cpu0() -> Result<(), String> {
-    // SAFETY: `cpu_set_t` is a plain bit set, for which all zeroes is the empty set.
-    let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
-    // SAFETY: CPU 0 is within the set's bounds.
-    unsafe { libc::CPU_SET(0, &mut set) };
-    // SAFETY: `set` is a valid, initialised set of the size passed; pid 0 is this process.
-    if unsafe { libc::sched_setaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(format!("cannot move to CPU 0: {}", describe(&e)));
-    }
+    let mut set = CpuSet::new();
+    set.set(0)
+        .map_err(|e| format!("cannot name CPU 0: {}", describe(e)))?;
+    sched_setaffinity(Pid::from_raw(0), &set)
+        .map_err(|e| format!("cannot move to CPU 0: {}", describe(e)))?;
+    // nix has no `sched_setscheduler`: it comes from libc, as nix's own calls do.
     let param = libc::sched_param { sched_priority: 50 };
     // SAFETY: `param` is a valid `sched_param`; pid 0 is this process.
-    if unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(format!("cannot switch to SCHED_FIFO: {}", describe(&e)));
-    }
+    Errno::result(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) })
+        .map_err(|e| format!("cannot switch to SCHED_FIFO: {}", describe(e)))?;
     Ok(())
 }
 
@@ -526,8 +536,7 @@ fn run(req: Request) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let req = match parse(&args) {
+    let req = match parse(std::env::args().skip(1)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ioctl: {e}\n{USAGE}");
@@ -556,7 +565,7 @@ mod tests {
     }
 
     fn raw(s: &str) -> Raw {
-        match parse(&args(s)) {
+        match parse(args(s)) {
             Ok(Request::Raw(r)) => r,
             other => panic!("{s}: {other:?}"),
         }
@@ -619,14 +628,17 @@ mod tests {
             "/dev/mydevice -t J -n 10 -d none --then -t J -n 11 -d write",
             "/dev/mydevice --stats --then -t J -n 10 -d none",
         ] {
-            assert!(parse(&args(bad)).is_err(), "accepted: {bad}");
+            assert!(parse(args(bad)).is_err(), "accepted: {bad}");
         }
     }
 
     #[test]
     fn names_errnos() {
-        let e = std::io::Error::from_raw_os_error(libc::ENOTTY);
-        assert_eq!(describe(&e), "ENOTTY (Inappropriate ioctl for device)");
+        let e = std::io::Error::from_raw_os_error(Errno::ENOTTY as i32);
+        assert_eq!(
+            describe(errno_of(&e)),
+            "ENOTTY (Inappropriate ioctl for device)"
+        );
     }
 
     #[test]

@@ -18,8 +18,25 @@ use std::{
         Read,
         Write, //
     },
-    os::fd::AsRawFd,
     process::ExitCode,
+};
+
+use nix::{
+    errno::Errno,
+    fcntl::{
+        fcntl,
+        FcntlArg,
+        OFlag, //
+    },
+    libc,
+    time::{
+        clock_gettime,
+        ClockId, //
+    },
+    unistd::{
+        lseek,
+        Whence, //
+    },
 };
 
 /// One record of `/dev/kmsg`: "PRI,SEQ,TS_USEC,FLAGS;TEXT\n" plus optional " KEY=VALUE" lines.
@@ -59,20 +76,16 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn clock(id: libc::clockid_t) -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+/// A clock's time in seconds (0 if it cannot be read, which no Linux clock used here does).
+fn clock(id: ClockId) -> f64 {
+    clock_gettime(id).map_or(0.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
 }
 
 /// `[Tue Nov 24 03:00:05 2026]` for a record `usec` after boot.
 fn wall(usec: u64) -> String {
-    let boot = clock(libc::CLOCK_REALTIME) - clock(libc::CLOCK_BOOTTIME);
+    let boot = clock(ClockId::CLOCK_REALTIME) - clock(ClockId::CLOCK_BOOTTIME);
     let t = (boot + usec as f64 / 1e6) as libc::time_t;
+    // nix has no `localtime_r` and `strftime`: they come from libc, as nix's own calls do.
     // SAFETY: `tm` is plain data that `localtime_r` fills in; all-zero is a valid value.
     let mut tm: libc::tm = unsafe { core::mem::zeroed() };
     let mut buf = [0u8; 64];
@@ -105,18 +118,12 @@ fn format(r: &Record, wall_clock: bool) -> String {
 
 fn run(wall_clock: bool, follow: bool) -> io::Result<()> {
     let mut kmsg = File::open("/dev/kmsg")?;
-    let fd = kmsg.as_raw_fd();
-    // SAFETY: `fd` is open. SEEK_DATA on /dev/kmsg moves to the first record after the last
-    // clear; O_NONBLOCK makes the end of the buffer an EAGAIN instead of a wait.
-    unsafe {
-        libc::lseek(fd, 0, libc::SEEK_DATA);
-        if !follow {
-            libc::fcntl(
-                fd,
-                libc::F_SETFL,
-                libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK,
-            );
-        }
+    // SEEK_DATA on /dev/kmsg moves to the first record after the last clear.
+    lseek(&kmsg, 0, Whence::SeekData)?;
+    if !follow {
+        // O_NONBLOCK makes the end of the buffer an EAGAIN instead of a wait.
+        let flags = OFlag::from_bits_retain(fcntl(&kmsg, FcntlArg::F_GETFL)?);
+        fcntl(&kmsg, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     }
     let mut out = io::stdout().lock();
     let mut buf = vec![0u8; 8192];
@@ -133,26 +140,36 @@ fn run(wall_clock: bool, follow: bool) -> io::Result<()> {
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             // EPIPE: records were overwritten while we read; go on with the next one.
-            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
+            Err(e) if e.raw_os_error() == Some(Errno::EPIPE as i32) => continue,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
     }
 }
 
-fn main() -> ExitCode {
+/// The options: `-T` (`--ctime`) and `-w` (`--follow`), also as `-Tw`.
+fn options(args: impl IntoIterator<Item = String>) -> Result<(bool, bool), lexopt::Error> {
+    use lexopt::prelude::*;
     let (mut wall_clock, mut follow) = (false, false);
-    for a in std::env::args().skip(1) {
-        match a.as_str() {
-            "-T" | "--ctime" => wall_clock = true,
-            "-w" | "--follow" => follow = true,
-            "-Tw" | "-wT" => (wall_clock, follow) = (true, true),
-            other => {
-                eprintln!("kmsg: unknown option '{other}'\nusage: kmsg [-T] [-w]");
-                return ExitCode::from(2);
-            }
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('T') | Long("ctime") => wall_clock = true,
+            Short('w') | Long("follow") => follow = true,
+            _ => return Err(arg.unexpected()),
         }
     }
+    Ok((wall_clock, follow))
+}
+
+fn main() -> ExitCode {
+    let (wall_clock, follow) = match options(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("kmsg: {e}\nusage: kmsg [-T] [-w]");
+            return ExitCode::from(2);
+        }
+    };
     match run(wall_clock, follow) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -180,6 +197,17 @@ mod tests {
             "[    5.933038] rust_workq: worker ran [on kworker/0:1 pid 9]"
         );
         assert!(parse(b"garbage").is_none());
+    }
+
+    #[test]
+    fn takes_dmesg_options() {
+        let o = |s: &str| options(s.split_whitespace().map(String::from)).ok();
+        assert_eq!(o(""), Some((false, false)));
+        assert_eq!(o("-T -w"), Some((true, true)));
+        assert_eq!(o("-Tw"), Some((true, true)));
+        assert_eq!(o("--follow"), Some((false, true)));
+        assert_eq!(o("-x"), None);
+        assert_eq!(o("file"), None);
     }
 
     #[test]

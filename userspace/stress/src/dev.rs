@@ -11,6 +11,7 @@ use std::{
     os::fd::AsRawFd,
 };
 
+use nix::errno::Errno;
 use rust_workq_abi::{
     Stats,
     GET_STATS, //
@@ -31,13 +32,10 @@ pub fn ioctl_raw(file: &File, cmd: u32, arg: usize) -> i32 {
     // SAFETY: The kernel validates `arg` before it touches memory through it; a pointer the
     // caller passes either points at its own live buffer of the size encoded in `cmd`, or is
     // deliberately invalid (the fuzzer), which the kernel answers with EFAULT.
-    let ret = unsafe { libc::ioctl(file.as_raw_fd(), cmd as libc::c_ulong, arg) };
-    if ret < 0 {
-        io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO)
-    } else {
-        0
+    let ret = unsafe { nix::libc::ioctl(file.as_raw_fd(), cmd.into(), arg) };
+    match Errno::result(ret) {
+        Ok(_) => 0,
+        Err(e) => e as i32,
     }
 }
 
@@ -55,17 +53,11 @@ pub fn stats(file: &File) -> io::Result<Stats> {
     }
 }
 
-/// The name of an errno this tool may see.
+/// The name of an errno (0 is "ok"): `ENOTTY`, or `errno523` for one nix does not know.
 pub fn errno_name(e: i32) -> String {
-    match e {
-        0 => "ok".into(),
-        libc::ENOTTY => "ENOTTY".into(),
-        libc::EFAULT => "EFAULT".into(),
-        libc::EINVAL => "EINVAL".into(),
-        libc::ENOMEM => "ENOMEM".into(),
-        libc::ENODEV => "ENODEV".into(),
-        libc::ENOENT => "ENOENT".into(),
-        libc::EACCES => "EACCES".into(),
-        e => format!("errno{e}"),
+    match Errno::from_raw(e) {
+        _ if e == 0 => "ok".into(),
+        Errno::UnknownErrno => format!("errno{e}"),
+        known => format!("{known:?}"),
     }
 }

@@ -12,14 +12,22 @@ use rust_workq_abi::{
     MAGIC,
 };
 
+use fastrand::Rng;
+use nix::errno::Errno;
+
 use crate::{
     dev,
-    rng::Rng,
     Budget, //
 };
 
 /// The errnos the module documents; anything else fails the run.
-const DOCUMENTED: [i32; 5] = [0, libc::ENOTTY, libc::EFAULT, libc::EINVAL, libc::ENOMEM];
+const DOCUMENTED: [i32; 5] = [
+    0,
+    Errno::ENOTTY as i32,
+    Errno::EFAULT as i32,
+    Errno::EINVAL as i32,
+    Errno::ENOMEM as i32,
+];
 
 /// ioctl types the VFS handles itself before any driver (FIONBIO, FIFREEZE, FIBMAP, FICLONE,
 /// FS_IOC_*): the fuzzer stays away from them so that it tests the driver, not the VFS.
@@ -39,16 +47,16 @@ fn map(len: usize, prot: i32) -> Result<usize, String> {
     // SAFETY: An anonymous private mapping at an address of the kernel's choosing; it touches no
     // existing memory. It is never unmapped: the process exits when the fuzzing is over.
     let p = unsafe {
-        libc::mmap(
+        nix::libc::mmap(
             core::ptr::null_mut(),
             len,
             prot,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            nix::libc::MAP_PRIVATE | nix::libc::MAP_ANONYMOUS,
             -1,
             0,
         )
     };
-    if p == libc::MAP_FAILED {
+    if p == nix::libc::MAP_FAILED {
         return Err(format!("mmap: {}", std::io::Error::last_os_error()));
     }
     Ok(p as usize)
@@ -57,12 +65,13 @@ fn map(len: usize, prot: i32) -> Result<usize, String> {
 impl Arena {
     fn new() -> Result<Self, String> {
         let page = 4096;
-        let good = map(page, libc::PROT_READ | libc::PROT_WRITE)?;
-        let none = map(page, libc::PROT_NONE)?;
-        let pair = map(2 * page, libc::PROT_READ | libc::PROT_WRITE)?;
+        let good = map(page, nix::libc::PROT_READ | nix::libc::PROT_WRITE)?;
+        let none = map(page, nix::libc::PROT_NONE)?;
+        let pair = map(2 * page, nix::libc::PROT_READ | nix::libc::PROT_WRITE)?;
         // SAFETY: The second page of `pair` is ours (mapped just above); making it
         // inaccessible affects nothing else.
-        if unsafe { libc::mprotect((pair + page) as *mut _, page, libc::PROT_NONE) } != 0 {
+        if unsafe { nix::libc::mprotect((pair + page) as *mut _, page, nix::libc::PROT_NONE) } != 0
+        {
             return Err(format!("mprotect: {}", std::io::Error::last_os_error()));
         }
         Ok(Self {
@@ -73,30 +82,30 @@ impl Arena {
     }
 
     fn arg(&self, rng: &mut Rng) -> usize {
-        match rng.below(8) {
+        match rng.u64(..8) {
             0 => 0,
             1 => usize::MAX,
             2 => 0xffff_ffff_8100_0000,
-            3 => self.none + rng.below(4096) as usize,
+            3 => self.none + rng.u64(..4096) as usize,
             // Ends 1..8 bytes before the guard page: any read of 4 or more bytes crosses it.
-            4 => self.guard_end - 1 - rng.below(8) as usize,
+            4 => self.guard_end - 1 - rng.u64(..8) as usize,
             5 => self.guard_end - 200,
-            6 => rng.next_u64() as usize,
+            6 => rng.u64(..) as usize,
             _ => self.good,
         }
     }
 }
 
 fn command(rng: &mut Rng) -> u32 {
-    let real = COMMANDS[rng.below(COMMANDS.len() as u64) as usize].1;
-    let cmd = match rng.below(5) {
-        0 => rng.next_u64() as u32,
+    let real = COMMANDS[rng.u64(..COMMANDS.len() as u64) as usize].1;
+    let cmd = match rng.u64(..5) {
+        0 => rng.u64(..) as u32,
         // Wrong direction bits.
-        1 => real ^ ((1 + rng.below(3) as u32) << 30),
+        1 => real ^ ((1 + rng.u64(..3) as u32) << 30),
         // Wrong size bits.
-        2 => real ^ ((1 + rng.below(0x3fff) as u32) << 16),
+        2 => real ^ ((1 + rng.u64(..0x3fff) as u32) << 16),
         // Our type, any number.
-        3 => (real & !0xff) | rng.below(256) as u32,
+        3 => (real & !0xff) | rng.u64(..256) as u32,
         _ => real,
     };
     if VFS_TYPES.contains(&_IOC_TYPE(cmd)) {
@@ -121,7 +130,7 @@ pub fn run(threads: u64, budget: Budget, seed: u64) -> Result<(), String> {
             std::thread::spawn(move || -> Result<BTreeMap<String, u64>, String> {
                 let arena = Arena::new()?;
                 let file = dev::open().map_err(|e| format!("open: {e}"))?;
-                let mut rng = Rng::new(seed.wrapping_add(i));
+                let mut rng = Rng::with_seed(seed.wrapping_add(i));
                 let mut hist = BTreeMap::new();
                 let mut done = 0;
                 while per.more(done) {

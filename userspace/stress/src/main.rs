@@ -18,6 +18,7 @@ mod fuzz;
 mod mix;
 mod rng;
 
+use nix::errno::Errno;
 use std::process::ExitCode;
 
 const USAGE: &str =
@@ -61,30 +62,26 @@ impl Budget {
     }
 }
 
-fn parse(args: &[String]) -> Result<Opts, String> {
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut o = Opts {
         device: dev::DEVICE.to_string(),
         procs: 1,
         calls: None,
         seconds: None,
-        seed: rng::Rng::clock_seed(),
+        seed: rng::clock_seed(),
         check: false,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut num = || -> Result<u64, String> {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .ok_or(format!("{a} needs a number"))
-        };
-        match a.as_str() {
-            "--procs" | "--threads" => o.procs = num()?.max(1),
-            "--calls" => o.calls = Some(num()?),
-            "--seconds" => o.seconds = Some(num()?),
-            "--seed" => o.seed = num()?,
-            "--check" => o.check = true,
-            "--device" => o.device = it.next().cloned().ok_or("--device needs a path")?,
-            other => return Err(format!("unknown option '{other}'")),
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("procs" | "threads") => o.procs = p.value()?.parse::<u64>()?.max(1),
+            Long("calls") => o.calls = Some(p.value()?.parse()?),
+            Long("seconds") => o.seconds = Some(p.value()?.parse()?),
+            Long("seed") => o.seed = p.value()?.parse()?,
+            Long("check") => o.check = true,
+            Long("device") => o.device = p.value()?.string()?,
+            _ => return Err(arg.unexpected()),
         }
     }
     Ok(o)
@@ -105,7 +102,7 @@ fn enomem(calls: u64) -> Result<(), String> {
         knob.write_all(b"1").map_err(|e| format!("arm: {e}"))?;
         let err = dev::ioctl_u32(&file, rust_workq_abi::SPAWN, i as u32);
         knob.write_all(b"0").map_err(|e| format!("disarm: {e}"))?;
-        if err != libc::ENOMEM {
+        if err != Errno::ENOMEM as i32 {
             return Err(format!(
                 "SPAWN {i} under failslab returned {}",
                 dev::errno_name(err)
@@ -122,7 +119,7 @@ fn main() -> ExitCode {
         Some((c, r)) => (c.as_str(), r),
         None => ("", &args[..]),
     };
-    let opts = match parse(rest) {
+    let opts = match parse(rest.iter().cloned()) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("workq-stress: {e}\n{USAGE}");

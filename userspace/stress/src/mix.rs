@@ -28,9 +28,11 @@ use rust_workq_abi::{
     START_RESCHED, //
 };
 
+use fastrand::Rng;
+use nix::errno::Errno;
+
 use crate::{
     dev,
-    rng::Rng,
     Budget, //
 };
 
@@ -70,7 +72,7 @@ impl Tally {
 
 /// One worker: random valid ioctls within `budget`, reopening the device now and then.
 pub fn worker(budget: Budget, seed: u64) -> Tally {
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::with_seed(seed);
     let mut t = Tally::default();
     let mut file = match dev::open() {
         Ok(f) => f,
@@ -83,7 +85,7 @@ pub fn worker(budget: Budget, seed: u64) -> Tally {
     let mut done = 0;
     while budget.more(done) {
         done += 1;
-        if rng.below(50) == 0 {
+        if rng.u64(..50) == 0 {
             drop(file);
             file = match dev::open() {
                 Ok(f) => f,
@@ -95,19 +97,19 @@ pub fn worker(budget: Budget, seed: u64) -> Tally {
             };
             t.add("opens", 1);
         }
-        let (item, err) = match rng.below(100) {
+        let (item, err) = match rng.u64(..100) {
             0..=29 => ("kick", dev::ioctl_raw(&file, KICK, 0)),
             30..=44 => (
                 "kick",
-                dev::ioctl_u32(&file, KICK_WITH_VALUE, rng.next_u64() as u32),
+                dev::ioctl_u32(&file, KICK_WITH_VALUE, rng.u64(..) as u32),
             ),
             45..=59 => ("quick", dev::ioctl_raw(&file, KICK_QUICK, 0)),
             60..=64 => ("slow", dev::ioctl_raw(&file, KICK_SLOW, 0)),
             65..=74 => ("delayed", dev::ioctl_raw(&file, KICK_DELAYED, 0)),
-            75..=89 => ("spawn", dev::ioctl_u32(&file, SPAWN, rng.next_u64() as u32)),
+            75..=89 => ("spawn", dev::ioctl_u32(&file, SPAWN, rng.u64(..) as u32)),
             90..=92 => (
                 "resched",
-                dev::ioctl_u32(&file, START_RESCHED, rng.below(50) as u32),
+                dev::ioctl_u32(&file, START_RESCHED, rng.u64(..50) as u32),
             ),
             _ => {
                 let mut buf = [0u8; core::mem::size_of::<Stats>()];
@@ -119,7 +121,7 @@ pub fn worker(budget: Budget, seed: u64) -> Tally {
         };
         match err {
             0 => t.add(item, 1),
-            libc::ENOMEM if item == "spawn" => t.add("spawn_enomem", 1),
+            e if e == Errno::ENOMEM as i32 && item == "spawn" => t.add("spawn_enomem", 1),
             e => t.add(&format!("unexpected_{}_{}", item, dev::errno_name(e)), 1),
         }
     }
