@@ -36,8 +36,6 @@
 //!
 //! # Which queue (exercise 9)
 //!
-// E9/18: answer exercise 9 here: for each of the lab's four workloads, the system queue and why,
-// in one sentence each (`make grade` leaves this exercise to your instructor).
 //! - A 50 MB DMA buffer taking several hundred ms: `system_long()`, the queue meant for items
 //!   that may run long, so they do not hold up short items or flushes of `system()`.
 //! - A heartbeat every 10 s that must go on across suspend/resume: `system_power_efficient()`,
@@ -77,9 +75,6 @@
 //! function per exercise, then unloading. The plumbing lives beside it: `wq.rs` (what the
 //! workqueue API of 7.2/7.3 lacks), `counters.rs` (`GET_STATS`), `kcompat.rs` (what differs
 //! between kernel series), `ioctl_abi.rs` (the ABI).
-
-// starter: // Until every TODO is done, some of what the lab provides is unused: no warnings for it.
-// starter: #![allow(dead_code, unused_imports, unused_macros, unused_mut, unused_variables)]
 
 use core::sync::atomic::{
     AtomicBool,
@@ -226,60 +221,51 @@ const RESCHED: u64 = 4;
 /// The state of the one device, shared by every open file and every work item.
 #[pin_data(PinnedDrop)]
 struct DeviceState {
-    // E1/2: a pinned `Work<DeviceState, KICK_ID>` field: the work item `KICK` queues.
     #[pin]
     kick: Work<DeviceState, KICK_ID>,
-    // E3/3: a `Mutex` for the value `KICK_WITH_VALUE` hands to the `kick` item.
     /// The value `KICK_WITH_VALUE` hands to the `kick` item (exercise 3); taken when it runs.
     #[pin]
     value: Mutex<Option<u32>>,
-    // E4/3: the self-rescheduling item (a `DelayedWork`, so that its runs can be spaced) and its
-    // run counter (the lab's `AtomicUsize`, in `Chain` below).
     #[pin]
     resched: DelayedWork<DeviceState, RESCHED>,
     chain: Chain,
-    // E5/4: two more work items in the same struct, told apart by their ID.
     #[pin]
     quick: Work<DeviceState, QUICK>,
     #[pin]
     slow: Work<DeviceState, SLOW>,
-    // E6/2: a pinned `DelayedWork` for `KICK_DELAYED`.
     #[pin]
     delayed: DelayedWork<DeviceState, DELAYED>,
-    // E7/2: a private queue for `SPAWN`'s closures (`OwnedQueue`, wq.rs), so that unloading can
-    // drain them: a closure has no handle to cancel.
     /// Where `SPAWN`'s closures run, so that unloading can wait for them (exercise 7).
     spawn_queue: OwnedQueue,
-    // E8/2: the stopping flag, an `AtomicBool`.
     /// Set when the module unloads; the self-rescheduling item stops at it (exercise 8).
     stopping: AtomicBool,
     stats: Counters,
 }
 
 impl_has_work! {
-    impl HasWork<Self, KICK_ID> for DeviceState { self.kick } // E1
-    impl HasWork<Self, QUICK> for DeviceState { self.quick } // E5
-    impl HasWork<Self, SLOW> for DeviceState { self.slow } // E5
+    impl HasWork<Self, KICK_ID> for DeviceState { self.kick }
+    impl HasWork<Self, QUICK> for DeviceState { self.quick }
+    impl HasWork<Self, SLOW> for DeviceState { self.slow }
 }
 
 impl_has_delayed_work! {
-    impl HasDelayedWork<Self, RESCHED> for DeviceState { self.resched } // E4
-    impl HasDelayedWork<Self, DELAYED> for DeviceState { self.delayed } // E6
+    impl HasDelayedWork<Self, RESCHED> for DeviceState { self.resched }
+    impl HasDelayedWork<Self, DELAYED> for DeviceState { self.delayed }
 }
 
 impl DeviceState {
     fn new() -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(DeviceState {
-                kick <- new_work!("DeviceState::kick"), // E1
-                value <- new_mutex!(None, "DeviceState::value"), // E3
-                resched <- new_delayed_work!("DeviceState::resched"), // E4
-                chain: Chain::new(), // E4
-                quick <- new_work!("DeviceState::quick"), // E5
-                slow <- new_work!("DeviceState::slow"), // E5
-                delayed <- new_delayed_work!("DeviceState::delayed"), // E6
-                spawn_queue: OwnedQueue::new(c"rust_workq_spawn")?, // E7
-                stopping: AtomicBool::new(false), // E8
+                kick <- new_work!("DeviceState::kick"),
+                value <- new_mutex!(None, "DeviceState::value"),
+                resched <- new_delayed_work!("DeviceState::resched"),
+                chain: Chain::new(),
+                quick <- new_work!("DeviceState::quick"),
+                slow <- new_work!("DeviceState::slow"),
+                delayed <- new_delayed_work!("DeviceState::delayed"),
+                spawn_queue: OwnedQueue::new(c"rust_workq_spawn")?,
+                stopping: AtomicBool::new(false),
                 stats: Counters::new(),
             }),
             GFP_KERNEL,
@@ -309,14 +295,14 @@ impl MiscDevice for DeviceState {
     fn ioctl(me: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let arg = UserPtr::from_addr(arg);
         match cmd {
-            KICK => Self::kick(me, None),                                    // E1
-            KICK_WITH_VALUE => Self::kick(me, Some(read_u32(arg)?)),         // E3
-            START_RESCHED => Self::start_resched(me, read_u32(arg)?),        // E4
-            KICK_QUICK => Self::kick_quick(me),                              // E5
-            KICK_SLOW => Self::kick_slow(me),                                // E5
-            KICK_DELAYED => Self::kick_delayed(me, None),                    // E6
-            KICK_DELAYED_MS => Self::kick_delayed(me, Some(read_u32(arg)?)), // E6
-            SPAWN => Self::spawn(me, read_u32(arg)?),                        // E7
+            KICK => Self::kick(me, None),
+            KICK_WITH_VALUE => Self::kick(me, Some(read_u32(arg)?)),
+            START_RESCHED => Self::start_resched(me, read_u32(arg)?),
+            KICK_QUICK => Self::kick_quick(me),
+            KICK_SLOW => Self::kick_slow(me),
+            KICK_DELAYED => Self::kick_delayed(me, None),
+            KICK_DELAYED_MS => Self::kick_delayed(me, Some(read_u32(arg)?)),
+            SPAWN => Self::spawn(me, read_u32(arg)?),
             GET_STATS => me.get_stats(arg),
             _ => Err(ENOTTY),
         }
@@ -329,8 +315,6 @@ fn read_u32(arg: UserPtr) -> Result<u32> {
 }
 
 impl DeviceState {
-    // E2: log whether a submission was queued or dropped ("queued" / "already queued"):
-    // `enqueue` of an `Arc` returns `Err` with the `Arc` back when the item is still pending.
     /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued"
     /// with the item's name.
     fn log_submission<T>(&self, item: Item, res: Result<(), T>) -> Result<isize> {
@@ -343,10 +327,6 @@ impl DeviceState {
         Ok(0)
     }
 
-    // E1: `KICK` queues the `kick` item: `enqueue` a clone of the `Arc` (`me.into()`) on a
-    // system queue, and disable it in `shut_down`. The lab's `workqueue::system()` is deprecated
-    // since 7.2 (the kernel logs "enqueued on deprecated workqueue" once) and goes away after 7.3:
-    // use `system_percpu()` (wq.rs).
     /// Exercises 1 to 3: `KICK` (value `None`) and `KICK_WITH_VALUE` queue the `kick` item. An
     /// item that is still pending is not queued twice: `enqueue` hands the `Arc` back ("already
     /// queued", exercise 2), and the coming run sees the latest value.
@@ -355,7 +335,6 @@ impl DeviceState {
     /// item's PENDING bit first would skip both, at the price of raw access to the `work_struct`;
     /// BENCH.md has the measurement (not worth it with the lab's log lines on).
     fn kick(me: ArcBorrow<'_, Self>, value: Option<u32>) -> Result<isize> {
-        // E3: store the value under the mutex for the work item to print.
         if value.is_some() {
             // The guard is a temporary: the lock is released before the enqueue.
             *me.value.lock() = value;
@@ -363,32 +342,24 @@ impl DeviceState {
 
         me.stats.stamp(Item::Kick);
         let res = system_percpu().enqueue::<Arc<Self>, KICK_ID>(me.into());
-        // E2 starter: Ok(0)
-        me.log_submission(Item::Kick, res) // E2
+        me.log_submission(Item::Kick, res)
     }
 }
 
-// E1: the `kick` item's `WorkItem<KICK_ID>`: its `run` prints "worker ran" (`pr_info!`).
 impl WorkItem<KICK_ID> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Kick);
-        // E3/5: print the stored value ("worker received: 42"), or "worker ran" when there is
-        // none. Take the value in a statement of its own: the guard is a temporary that lives to
-        // the end of its statement (of a whole `match`, were it the scrutinee), and the lock is
-        // to be released before printing.
+        // The guard is a temporary of this statement: the lock is released before printing.
         let value = this.value.lock().take();
         match value {
             Some(value) => event!("worker received: {value} {On}\n"),
             None => event!("worker ran {On}\n"),
         }
-        // E3 starter: event!("worker ran {On}\n");
     }
 }
 
-// E4: the self-rescheduling item's state: whether a chain is under way and a counter of its runs
-// (an `AtomicUsize`, so that `run` need not take a lock).
 /// Exercise 4's self-rescheduling chain: whether one is under way, how many runs it made (the
 /// lab's `AtomicUsize`), and its period.
 ///
@@ -402,7 +373,6 @@ struct Chain {
     period_ms: AtomicU32,
 }
 
-// E4: starting, counting and ending a chain.
 impl Chain {
     fn new() -> Self {
         Self {
@@ -444,9 +414,6 @@ impl Chain {
     }
 }
 
-// E4: `START_RESCHED` queues the self-rescheduling item once; each run re-enqueues it (for the
-// delay, `msecs_to_jiffies`: 7.2 and 7.3 have no `kernel::time::HZ`) until the counter reaches a
-// limit. Test the limit before loading: without it the item runs forever.
 impl DeviceState {
     /// Exercise 4: `START_RESCHED` starts a chain of [`RESCHED_LIMIT`] runs `period_ms` apart. A
     /// start while a chain is under way is dropped like a coalesced submission.
@@ -466,13 +433,11 @@ impl DeviceState {
     }
 }
 
-// E4: the self-rescheduling item's `WorkItem<RESCHED>`.
 impl WorkItem<RESCHED> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Resched);
-        // E8: the stopping flag ends the chain with exactly one final message.
         if this.stopping.load(Ordering::Acquire) {
             event!("resched: stopping flag set, final run, not rescheduling {On}\n");
             this.chain.end();
@@ -495,8 +460,6 @@ impl WorkItem<RESCHED> for DeviceState {
     }
 }
 
-// E5: `KICK_QUICK` and `KICK_SLOW` queue the two items; with two IDs, name the one you mean:
-// `enqueue::<Arc<Self>, SLOW>(..)`.
 impl DeviceState {
     /// Exercise 5: `KICK_QUICK` is latency-sensitive, so it goes on the high-priority queue.
     fn kick_quick(me: ArcBorrow<'_, Self>) -> Result<isize> {
@@ -513,7 +476,6 @@ impl DeviceState {
     }
 }
 
-// E5: `quick` prints "quick".
 impl WorkItem<QUICK> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
@@ -523,7 +485,6 @@ impl WorkItem<QUICK> for DeviceState {
     }
 }
 
-// E5: `slow` sleeps a few jiffies (`fsleep`), then prints "slow".
 impl WorkItem<SLOW> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
@@ -535,8 +496,6 @@ impl WorkItem<SLOW> for DeviceState {
     }
 }
 
-// E6: `KICK_DELAYED` queues the `delayed` item 2 s ahead with `enqueue_delayed` (7.2 and 7.3
-// have no `kernel::time::HZ`: convert with `msecs_to_jiffies`).
 impl DeviceState {
     /// Exercise 6: `KICK_DELAYED` (`ms` is `None`) runs the `delayed` item 2 s later; a second
     /// call while it is pending is "already queued". `KICK_DELAYED_MS`: the same item after `ms`
@@ -556,7 +515,6 @@ impl DeviceState {
     }
 }
 
-// E6: `delayed` prints "delayed worker ran".
 impl WorkItem<DELAYED> for DeviceState {
     type Pointer = Arc<DeviceState>;
 
@@ -568,8 +526,6 @@ impl WorkItem<DELAYED> for DeviceState {
     }
 }
 
-// E7: `SPAWN` runs a closure that prints "spawned worker saw N" (`try_spawn`; `spawn_queue`
-// rather than a system queue, so that unloading can wait for it).
 impl DeviceState {
     /// Exercise 7: `SPAWN` runs a closure with no struct of its own (`try_spawn` allocates it).
     fn spawn(me: ArcBorrow<'_, Self>, value: u32) -> Result<isize> {
@@ -600,18 +556,18 @@ impl DeviceState {
     /// Exercise 8 and beyond: stops every work item for unloading; returns how many pending
     /// submissions it cancelled.
     fn shut_down(&self) -> u64 {
-        self.stopping.store(true, Ordering::Release); // E8
-        self.stop_resched(); // E8
+        self.stopping.store(true, Ordering::Release);
+        self.stop_resched();
 
         // Every work item is disabled: a running one is waited for, a pending one never runs
         // (its reference comes back). Each exercise adds its items here.
         let mut n = 0;
-        n += self.cancel(Item::Kick, disable_work_sync::<_, KICK_ID>(self)); // E1
-        n += self.cancel(Item::Quick, disable_work_sync::<_, QUICK>(self)); // E5
-        n += self.cancel(Item::Slow, disable_work_sync::<_, SLOW>(self)); // E5
-        n += self.cancel(Item::Delayed, disable_delayed_work_sync::<_, DELAYED>(self)); // E6
-        n += self.cancel(Item::Resched, disable_delayed_work_sync::<_, RESCHED>(self)); // E4
-        self.spawn_queue.drain(); // E7
+        n += self.cancel(Item::Kick, disable_work_sync::<_, KICK_ID>(self));
+        n += self.cancel(Item::Quick, disable_work_sync::<_, QUICK>(self));
+        n += self.cancel(Item::Slow, disable_work_sync::<_, SLOW>(self));
+        n += self.cancel(Item::Delayed, disable_delayed_work_sync::<_, DELAYED>(self));
+        n += self.cancel(Item::Resched, disable_delayed_work_sync::<_, RESCHED>(self));
+        self.spawn_queue.drain();
         n
     }
 
@@ -628,8 +584,6 @@ impl DeviceState {
         }
     }
 
-    // E8: set the stopping flag (`Release`) before anything else, and wait for the chain's final
-    // run: `flush_delayed_work` (wq.rs) until the chain says it has ended.
     /// Ends a self-rescheduling chain for unloading; the chain prints exactly one final line.
     fn stop_resched(&self) {
         // A run that read `stopping` just before it was set may re-arm the item once more, so

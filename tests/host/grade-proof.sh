@@ -58,7 +58,7 @@ for series in "$@"; do
 	mkdir -p "$work/ko" && cp "$K_OUT/module/rust_workq.ko" "$work/ko/reference.ko"
 	builds_ok=1
 	for todo in 1 2 3 4 5 6 7 8 9 10; do
-		python3 "$ROOT/grade/skels.py" "$ROOT" "$work/src-todo$todo" "$todo" || builds_ok=0
+		bash "$ROOT/grade/starter.sh" "$ROOT" "$work/src-todo$todo" "$todo" || builds_ok=0
 		build "$work/src-todo$todo" "todo$todo" || builds_ok=0
 	done
 	if [ "$builds_ok" = 1 ]; then
