@@ -6,17 +6,8 @@
 //! _IOW}` in scope; the userspace tools include it with their own `const fn` twins of those
 //! encoders (`userspace/abi`). Both sides therefore compile the very same numbers.
 //!
-//! | command           | encoding               | work item (queue)                                    |
-//! |-------------------|------------------------|------------------------------------------------------|
-//! | `KICK`            | `_IO('J', 10)`         | `kick`: "worker ran" (`system_percpu_wq`)            |
-//! | `KICK_WITH_VALUE` | `_IOW('J', 11, u32)`   | `kick`: "worker received: N"                         |
-//! | `KICK_QUICK`      | `_IO('J', 12)`         | `quick`, ID 0 (`system_highpri`)                     |
-//! | `KICK_SLOW`       | `_IO('J', 13)`         | `slow`, ID 1, sleeps first (`system_long`)           |
-//! | `KICK_DELAYED`    | `_IO('J', 14)`         | `delayed`, 2 s later (`system_percpu_wq`)            |
-//! | `START_RESCHED`   | `_IOW('J', 15, u32)`   | `resched`: period in ms, 10 runs (`system_power_efficient`) |
-//! | `SPAWN`           | `_IOW('J', 16, u32)`   | a `try_spawn` closure printing the value (private queue) |
-//! | `GET_STATS`       | `_IOR('J', 17, Stats)` | copies the counters out                              |
-//! | `KICK_DELAYED_MS` | `_IOW('J', 18, u32)`   | `delayed` after the given ms (`make bench`)          |
+//! The table of the commands, with their encodings and the lab tool's arguments, is in the
+//! module's docs (`rust_workq.rs`); a host test checks it against the numbers below.
 
 use super::{
     _IO,
