@@ -115,9 +115,12 @@ ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; 
 # The pid a work item's line names ("[on kworker pid N]") and an ioctl's ("[from pid N]").
 on_pid() { echo "$1" | sed -n 's/.*\[on kworker pid \([0-9]*\)\]$/\1/p'; }
 from_pid() { echo "$1" | sed -n 's/.*\[from pid \([0-9]*\)\]$/\1/p'; }
-# on_comm LINE: the name of the worker that printed a work item's line, from /proc: a kworker's
-# name there carries the queue it last ran ("kworker/0:1H-events_highpri").
-on_comm() { cat "/proc/$(on_pid "$1")/comm" 2>/dev/null || echo "(pid $(on_pid "$1") gone)"; }
+# on_comm LINE: the name of the worker that printed a work item's line, from /proc, without the
+# queue /proc adds for the item it ran last ("kworker/0:1H-events_highpri": kworker/0:1H).
+on_comm() {
+	sed 's|^\(kworker/[0-9u]*:[0-9]*H\{0,1\}\)[-+].*|\1|' "/proc/$(on_pid "$1")/comm" 2>/dev/null ||
+		echo "(pid $(on_pid "$1") gone)"
+}
 # highpri COMM: whether COMM is a worker of a high-priority pool ("kworker/0:1H", "kworker/0:1H-...").
 highpri() { echo "$1" | grep -Eq '^kworker/[0-9u]+:[0-9]+H([-+]|$)'; }
 
