@@ -7,7 +7,7 @@
 //! `KICK`, `KICK_QUICK` and `KICK_SLOW`, and `DelayedWork` fields for `KICK_DELAYED` and the
 //! self-rescheduling item; `SPAWN` uses `Queue::try_spawn`.
 //!
-//! # ioctl ABI (magic `'J'`, defined once in `ioctl_abi.rs`)
+//! # ioctl ABI (magic `'J'`, defined once in `ioctl_abi.rs`; a host test checks this table)
 //!
 //! | command           | encoding               | lab tool command                                        |
 //! |-------------------|------------------------|---------------------------------------------------------|
@@ -49,8 +49,8 @@
 //!
 //! 7.2 deprecates `system_wq` and `system_unbound_wq` (what `system()` and `system_unbound()`
 //! return) in favour of `system_percpu_wq` and `system_dfl_wq`, which the Rust API of 7.2 and 7.3
-//! does not wrap yet; `wq::system_percpu()` does. The module follows the answers above: `kick` and `delayed` are
-//! short prints on the per-CPU default queue, `quick` is latency-sensitive on
+//! does not wrap yet; `wq::system_percpu()` does. The module follows the answers above: `kick`
+//! and `delayed` are short prints on the per-CPU default queue, `quick` is latency-sensitive on
 //! `system_highpri()`, `slow` sleeps on `system_long()`, the periodic `resched` is a heartbeat on
 //! `system_power_efficient()`. Spawned closures go to a private queue so that unloading can drain
 //! them: they have no handle to cancel.
