@@ -186,10 +186,9 @@ mod tests {
 
     #[test]
     fn parses_kmsg_records() {
-        let r = parse(
-            b"6,1234,5933038,-;rust_workq: worker ran [on kworker pid 9]\n SUBSYSTEM=x\n",
-        )
-        .expect("a record");
+        let r =
+            parse(b"6,1234,5933038,-;rust_workq: worker ran [on kworker pid 9]\n SUBSYSTEM=x\n")
+                .expect("a record");
         assert_eq!(r.usec, 5_933_038);
         assert_eq!(r.text, "rust_workq: worker ran [on kworker pid 9]");
         assert_eq!(
