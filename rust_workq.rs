@@ -132,9 +132,9 @@ use counters::Counters;
 use ioctl_abi::{
     Item,
     Stats,
-    ITEM_NAMES,
     DELAY_MAX_MS,
     GET_STATS,
+    ITEM_NAMES,
     KICK,
     KICK_DELAYED,
     KICK_DELAYED_MS,
@@ -520,7 +520,10 @@ impl WorkItem<DELAYED> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         match this.stats.started(Item::Delayed) {
-            Some(ns) => event!("delayed worker ran {} ms after its ioctl {On}\n", ns / 1_000_000),
+            Some(ns) => event!(
+                "delayed worker ran {} ms after its ioctl {On}\n",
+                ns / 1_000_000
+            ),
             None => event!("delayed worker ran {On}\n"),
         }
     }

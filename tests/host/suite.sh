@@ -76,12 +76,12 @@ done
 # Tests outside tests/guest/ (the harness self-tests, the grader's checks) travel in the
 # command's own cpio; late ones (--late) are served to the guest only when their turn comes.
 guest_path() {
-	if [ -n "${late[$1]:-}" ]; then echo "/late/${1##*/}"; return; fi
+	if [ -n "$1" ] && [ -n "${late[$1]:-}" ]; then echo "/late/${1##*/}"; return; fi
 	case $1 in "$ROOT"/tests/guest/*) echo "/tests/${1##*/}" ;; *) echo "/extra/${1##*/}" ;; esac
 }
 extra=() late_dir=
 for t in "${tests[@]}" "${modules[@]}"; do
-	if [ -n "${late[$t]:-}" ]; then
+	if [ -n "$t" ] && [ -n "${late[$t]:-}" ]; then
 		[ -n "$late_dir" ] || late_dir=$(mktemp -d)
 		cp "$t" "$late_dir/"
 		continue
