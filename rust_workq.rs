@@ -185,19 +185,19 @@ macro_rules! event {
 }
 
 /// The end of an ioctl's line: `[from pid <pid>]`, the process that made the call.
-struct From;
+struct Caller;
 
 /// The end of a work item's line: `[on kworker pid <pid>]`, the worker that runs it (`[on pid
 /// <pid>]` if the workqueue core says the task is no worker), so the log shows where work runs.
-struct On;
+struct Worker;
 
-impl fmt::Display for From {
+impl fmt::Display for Caller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[from pid {}]", current!().tgid_nr_ns(None))
     }
 }
 
-impl fmt::Display for On {
+impl fmt::Display for Worker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pid = current!().tgid_nr_ns(None);
         if wq::in_worker() {
@@ -320,9 +320,9 @@ impl DeviceState {
     fn log_submission<T>(&self, item: Item, res: Result<(), T>) -> Result<isize> {
         let name = ITEM_NAMES[item as usize];
         if self.stats.record(item, res) {
-            event!("{name}: queued {From}\n");
+            event!("{name}: queued {Caller}\n");
         } else {
-            event!("{name}: already queued {From}\n");
+            event!("{name}: already queued {Caller}\n");
         }
         Ok(0)
     }
@@ -354,8 +354,8 @@ impl WorkItem<KICK_ID> for DeviceState {
         // The guard is a temporary of this statement: the lock is released before printing.
         let value = this.value.lock().take();
         match value {
-            Some(value) => event!("worker received: {value} {On}\n"),
-            None => event!("worker ran {On}\n"),
+            Some(value) => event!("worker received: {value} {Worker}\n"),
+            None => event!("worker ran {Worker}\n"),
         }
     }
 }
@@ -439,12 +439,12 @@ impl WorkItem<RESCHED> for DeviceState {
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Resched);
         if this.stopping.load(Ordering::Acquire) {
-            event!("resched: stopping flag set, final run, not rescheduling {On}\n");
+            event!("resched: stopping flag set, final run, not rescheduling {Worker}\n");
             this.chain.end();
             return;
         }
         let run = this.chain.next_run();
-        event!("resched: run {run}/{RESCHED_LIMIT} {On}\n");
+        event!("resched: run {run}/{RESCHED_LIMIT} {Worker}\n");
         if run >= RESCHED_LIMIT {
             event!("resched: limit of {RESCHED_LIMIT} runs reached, not rescheduling\n");
             this.chain.end();
@@ -481,7 +481,7 @@ impl WorkItem<QUICK> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Quick);
-        event!("quick {On}\n");
+        event!("quick {Worker}\n");
     }
 }
 
@@ -490,9 +490,9 @@ impl WorkItem<SLOW> for DeviceState {
 
     fn run(this: Arc<DeviceState>) {
         this.stats.started(Item::Slow);
-        event!("slow: sleeping {SLOW_SLEEP_MS} ms {On}\n");
+        event!("slow: sleeping {SLOW_SLEEP_MS} ms {Worker}\n");
         fsleep(Delta::from_millis(SLOW_SLEEP_MS.into()));
-        event!("slow {On}\n");
+        event!("slow {Worker}\n");
     }
 }
 
@@ -521,10 +521,10 @@ impl WorkItem<DELAYED> for DeviceState {
     fn run(this: Arc<DeviceState>) {
         match this.stats.started(Item::Delayed) {
             Some(ns) => event!(
-                "delayed worker ran {} ms after its ioctl {On}\n",
+                "delayed worker ran {} ms after its ioctl {Worker}\n",
                 ns / 1_000_000
             ),
-            None => event!("delayed worker ran {On}\n"),
+            None => event!("delayed worker ran {Worker}\n"),
         }
     }
 }
@@ -535,7 +535,7 @@ impl DeviceState {
         let state: Arc<Self> = me.into();
         let res = me.spawn_queue.try_spawn(GFP_KERNEL, move || {
             state.stats.started(Item::Spawn);
-            event!("spawned worker saw {value} {On}\n");
+            event!("spawned worker saw {value} {Worker}\n");
         });
         if me.stats.record(Item::Spawn, res) {
             Ok(0)
