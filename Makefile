@@ -10,7 +10,7 @@ export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE E
 export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD
 BENCH_CALLS ?= 10000
 
-.PHONY: help demo check run soak bench lint module kernel tools deps rust-analyzer clean skels grade grade-all
+.PHONY: help demo check run soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
 
 help: ## this list
 	@echo "targets:"
@@ -33,6 +33,8 @@ help: ## this list
 #: EXTRA_TESTS=DIR        make grade: an instructor's own checks (DIR/*.sh), hidden in the JSON
 #: DEBUG=1                make grade, grade-all: on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS)
 #: SUBMISSIONS=DIR        make grade-all: one module directory per submission; FORCE=1 regrades all
+#: SHARD=I/N              make grade-all: only the I-th of N shares (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL)
+#: RESULTS="DIR ..."      make grade-merge: the shares' output directories (build/grade-shard-I-of-N)
 #: STUDENT_KBUILD=1       make grade, grade-all, run: build with the submission's own Kbuild (in the box)
 
 demo: ## boot the guest and walk through exercises 1-10
@@ -49,6 +51,9 @@ grade: ## grade MODULE=DIR (default: the reference) with points; build/grade/res
 
 grade-all: ## grade every SUBMISSIONS=DIR/*/ (sandboxed builds); build/grade/class.csv
 	@bash grade/grade-all.sh
+
+grade-merge: ## join the shares of grade-all SHARD=I/N (RESULTS="DIR ...") into build/grade/class.csv
+	@python3 grade/merge.py $${GRADE_OUT:-build/grade} $(RESULTS)
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
 	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}
@@ -68,6 +73,9 @@ module: ## build rust_workq.ko only (against the cached kernel, or KDIR)
 
 kernel: ## fetch and build the cached kernel of KERNEL_SERIES and FLAVOR
 	@bash qemu/prepare.sh --kernel-only
+
+kernel-key: ## print the cached kernel's name and key (KERNEL_SERIES, FLAVOR): a CI cache key
+	@bash qemu/prepare.sh --key
 
 tools: ## build the static userspace tools
 	@bash qemu/tools.sh

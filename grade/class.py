@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The class table of `make grade-all`: prints it and writes class.csv (one row per entry of
-SUBMISSIONS: name, score, max, one column per exercise, build status, crashed checks, and why it
-was not graded where it was not).
+"""The class table of `make grade-all` and `make grade-merge`: prints it and writes class.csv
+(one row per entry of SUBMISSIONS: name, score, max, one column per exercise, build status,
+crashed checks, and why it was not graded where it was not) and, beside it, summary.json (how
+many entries, graded, not graded, failed builds, with crashed checks; each exercise's mean).
 
 Usage: class.py CLASS_CSV MANIFEST   (MANIFEST: grade-all's class.tsv, a line per entry: NAME,
-                                      RESULTS_DIR, REASON, tab-separated; REASON empty if graded)
+                                      RESULTS_DIR, REASON, RESULTS_NAME, tab-separated; REASON
+                                      empty if graded)
        class.py --score RESULTS_JSON (prints SCORE/MAX)
 """
 import csv
@@ -45,10 +47,24 @@ def main():
         w = csv.writer(fh)
         w.writerow(head)
         w.writerows(table)
+    graded = [r for r in rows if r[1] != ""]
+    summary = {
+        "entries": len(rows),
+        "graded": len(graded),
+        "not_graded": len(rows) - len(graded),
+        "failed_builds": sum(1 for r in graded if r[4] != "ok"),
+        "with_crashed_checks": sum(1 for r in graded if r[5]),
+        "exercise_means": {
+            e: round(sum(float(r[3].get(e, [0])[0] or 0) for r in graded) / len(graded), 2)
+            for e in exercises
+        } if graded else {},
+    }
+    (out.parent / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     widths = [max(len(str(x)) for x in col) for col in zip(head, *table)]
     for r in [head] + table:
         print("  ".join(str(x).ljust(wd) for x, wd in zip(r, widths)).rstrip())
-    print(f"{len(rows)} submission(s); {out}")
+    print(f"{len(rows)} submission(s): {len(graded)} graded, {summary['failed_builds']} failed to build, "
+          f"{summary['with_crashed_checks']} with crashed checks; {out}")
 
 
 main()

@@ -3,9 +3,13 @@
 # Configures and builds a Rust-enabled kernel of one series and flavour in the cache, keyed by
 # the exact source version, the config fragments and the toolchain, and prints its build tree.
 # An entry counts only once its build finished (stamp file); anything else is rebuilt.
-# Usage: kernel.sh SERIES FLAVOR      (flavours: qemu/flavors/*.config; series: qemu/series/)
+# --key prints the entry's name (SERIES-FLAVOR-KEY) instead of building it: a CI cache key.
+# Usage: kernel.sh [--key] SERIES FLAVOR   (flavours: qemu/flavors/*.config; series: qemu/series/)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+key_only=0
+[ "${1:-}" != --key ] || { key_only=1; shift; }
 
 series=${1:?usage: kernel.sh SERIES FLAVOR}
 flavor=${2:?usage: kernel.sh SERIES FLAVOR}
@@ -28,6 +32,10 @@ key=$({
 name=$series-$flavor
 kdir=$CACHE/kernel/$name-$key
 stamp=$kdir/.rust_workq-complete
+if [ "$key_only" = 1 ]; then
+	echo "$name-$key"
+	exit 0
+fi
 
 if [ -f "$stamp" ]; then
 	note "kernel $series/$flavor: cache hit ($version, $kdir)"

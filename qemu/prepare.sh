@@ -5,14 +5,16 @@
 # static tools, the C modules (the twin, the leak canary) and the initramfs. Writes the kernel's
 # settings as shell assignments (K_DIR, K_INITRD, K_MEM, K_APPEND, K_SCALE, K_SOAK, ...) to a file
 # and prints its path; scripts read it through load_kernel in lib.sh.
-# Usage: prepare.sh [--module-only | --kernel-only] [SERIES [FLAVOR]]
+# --key prints the kernel's cache entry name (SERIES-FLAVOR-KEY, qemu/kernel.sh) and builds
+# nothing: `make kernel-key`, the key of a CI cache of ~/.cache/rust_workq.
+# Usage: prepare.sh [--module-only | --kernel-only | --key] [SERIES [FLAVOR]]
 #   SERIES: 7.2, 7.3, ... or --default (KERNEL_SERIES, else the newest the mirror offers; with
 #   KDIR=/path/to/build set, the user's tree, called "custom"). FLAVOR: default $FLAVOR or base.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 only=
-case ${1:-} in --module-only | --kernel-only) only=${1#--}; shift ;; esac
+case ${1:-} in --module-only | --kernel-only | --key) only=${1#--}; shift ;; esac
 series=$(resolve_series "${1:---default}") || exit 1
 flavor=${2:-${FLAVOR:-base}}
 fcfg=$ROOT/qemu/flavors/$flavor.config
@@ -27,6 +29,10 @@ flock 9 || die "cannot lock $OUT/.prepare-$series-$flavor.lock"
 t0=$(now)
 bash "$ROOT/qemu/deps.sh"
 phase_done "deps" "$t0"
+if [ "$only" = key ]; then
+	[ "$series" != custom ] || die "KDIR= is your own tree: it has no cache key"
+	exec bash "$ROOT/qemu/kernel.sh" --key "$series" "$flavor"
+fi
 
 t0=$(now)
 if [ "$series" = custom ]; then

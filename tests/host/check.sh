@@ -71,7 +71,7 @@ else
 	fi
 fi
 ktap_header
-ktap_plan $((6 + 2 * ${#kernels[@]}))
+ktap_plan $((7 + 2 * ${#kernels[@]}))
 ktap_diag "kernels: ${kernels[*]}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -100,10 +100,11 @@ for k in "${kernels[@]}"; do
 	case $k in custom/* | */debug) ;; *) proof_series+=("${k%/*}") ;; esac
 done
 if [ -z "$focused" ] && [ ${#proof_series[@]} -gt 0 ]; then
-	# The hostile class after the proofs: both boot guests, one at a time.
+	# The hostile class and the sharded class after the proofs: all boot guests, one at a time.
 	{
 		in_background grade bash "$ROOT/tests/host/grade-proof.sh" "${proof_series[@]}"
 		in_background class bash "$ROOT/tests/host/grade-class.sh"
+		in_background shards bash "$ROOT/tests/host/grade-shards.sh"
 	} &
 	# The timing-sensitive tests and checks on a machine made 3x slower (a CPU quota on QEMU).
 	in_background slow bash "$ROOT/tests/host/slow.sh" "${proof_series[0]}" &
@@ -151,17 +152,19 @@ done
 # what they really do) and its sandbox on a hostile class.
 wait
 if [ -n "$focused" ]; then
-	for p in lint "harness self-test" "grader proofs" "grade-all sandbox" "slow machine"; do ktap_result skip "$p" "$focused"; done
+	for p in lint "harness self-test" "grader proofs" "grade-all sandbox" "grade-all shards" "slow machine"; do ktap_result skip "$p" "$focused"; done
 else
 	report_background lint lint
 	report_background harness "harness self-test"
 	if [ ${#proof_series[@]} = 0 ]; then
 		ktap_result skip "grader proofs" "no base kernel of a supported series"
 		ktap_result skip "grade-all sandbox" "no base kernel of a supported series"
+		ktap_result skip "grade-all shards" "no base kernel of a supported series"
 		ktap_result skip "slow machine" "no base kernel of a supported series"
 	else
 		report_background grade "grader proofs"
 		report_background class "grade-all sandbox"
+		report_background shards "grade-all shards"
 		report_background slow "slow machine"
 	fi
 fi

