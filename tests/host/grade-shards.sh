@@ -6,7 +6,9 @@
 # whole and once as `make grade-all SHARD=1/2` and `SHARD=2/2` side by side, then
 # `make grade-merge`: class.csv and summary.json must be identical byte for byte. Then the merge
 # must refuse, each with one line and no output written: a missing share, a share given twice,
-# a student in two shares, a student in none, shares graded with other checks. Exercise 1 only.
+# a student in two shares, a student in none, shares graded with other checks. The other two
+# targets the workflows in ci/ run work as they use them: `make kernel-key` names the cached
+# kernel, and `make grade MODULE=` of one submission writes its results.json. Exercise 1 only.
 # Usage: grade-shards.sh
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -53,15 +55,30 @@ merge() { # merge OUT SHARE_DIR...: make grade-merge, its stderr in OUT.err
 }
 merge "$work/merged" "$work/s1" "$work/s2"
 merge_rc=$?
+# The student's workflow: make grade of one module, the score from its results.json.
+make -s -C "$ROOT" grade MODULE="$class/reference" EXERCISE=1 GRADE_OUT="$work/one" >"$work/one.out" 2>&1
+one_rc=$?
+key=$(make -s -C "$ROOT" kernel-key 2>"$work/key.err")
 
 ktap_header
-ktap_plan 8
+ktap_plan 10
 result() { # result OK|FAIL TEXT [DIAG]
 	if [ "$1" = OK ]; then ktap_result pass "shards: $2"; else
 		[ -z "${3:-}" ] || ktap_diag "$3"
 		ktap_result fail "shards: $2"
 	fi
 }
+one=$(python3 "$ROOT/grade/class.py" --score "$work/one/results.json" 2>/dev/null)
+if [ "$one_rc" = 0 ] && [ "$one" = 10/10 ]; then
+	result OK "make grade MODULE= of one submission (the student workflow's step): results.json, $one"
+else
+	result FAIL "make grade MODULE= of one submission: results.json with 10/10" "exit $one_rc, score '$one'; $(tail -n 2 "$work/one.out" | tr '\n' '|')"
+fi
+if [[ $key =~ ^[0-9.]+-base-[0-9a-f]{12}$ ]] && [ -f "$CACHE/kernel/$key/.rust_workq-complete" ]; then
+	result OK "make kernel-key (the workflows' cache key) names the cached kernel: $key"
+else
+	result FAIL "make kernel-key names the cached kernel" "got '$key'; $(tail -n 1 "$work/key.err")"
+fi
 progress() { grep -c '^\[[0-9]*/[0-9]*\] ' "$1"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", b - a }'; }
 if [ "$whole_rc" = 0 ] && [ "$(progress "$work/whole.out")" = 7 ]; then
