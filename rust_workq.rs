@@ -331,9 +331,9 @@ impl DeviceState {
     /// item that is still pending is not queued twice: `enqueue` hands the `Arc` back ("already
     /// queued", exercise 2), and the coming run sees the latest value.
     ///
-    /// A coalesced submission clones the `Arc` and drops the one handed back. Peeking at the
-    /// item's PENDING bit first would skip both, at the price of raw access to the `work_struct`;
-    /// BENCH.md has the measurement (not worth it with the lab's log lines on).
+    /// A coalesced submission clones the `Arc` and drops the one handed back: `enqueue` takes
+    /// ownership before it knows whether the item is pending. BENCH.md measures what that costs
+    /// and what an upstream `enqueue` could do instead.
     fn kick(me: ArcBorrow<'_, Self>, value: Option<u32>) -> Result<isize> {
         if value.is_some() {
             // The guard is a temporary: the lock is released before the enqueue.

@@ -17,8 +17,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/old"
 git -C "$root" archive HEAD | tar -C "$tmp/old" -xf -
-# The starters with the exercises after N out, from the committed and from the edited reference.
-bash "$root/grade/starter.sh" "$tmp/old" "$tmp/old_after" $((n + 1))
+# The starters with the exercises after N out, from the committed reference (with the committed
+# patches) and from the edited one.
+bash "$tmp/old/grade/starter.sh" "$tmp/old" "$tmp/old_after" $((n + 1))
 bash "$root/grade/starter.sh" "$root" "$tmp/new_after" $((n + 1))
 cp -r "$tmp/old_after" "$tmp/want"
 patch -s -p1 -d "$tmp/want" --fuzz=0 <"$tmp/old/grade/starter/e$n.patch"
