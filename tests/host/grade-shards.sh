@@ -105,8 +105,8 @@ refused() {
 	out=$work/refused-$RANDOM
 	merge "$out" "$@"
 	local rc=$?
-	# make adds its own "make: *** [grade-merge] Error 2" after the merge's line.
-	grep -v '^make: \*\*\* ' "$out.err" >"$out.said"
+	# make adds its own "make: *** [grade-merge] Error 2" ("make[1]: ..." under another make).
+	grep -vE '^make(\[[0-9]+\])?: ' "$out.err" >"$out.said"
 	if [ "$rc" != 0 ] && [ "$(wc -l <"$out.said")" = 1 ] && grep -qE "$ere" "$out.said" && [ ! -e "$out" ]; then
 		result OK "$text: refused ($(cat "$out.said"))"
 	else
