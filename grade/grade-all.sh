@@ -88,13 +88,14 @@ context=$(grade_context)
 # order, as the results names every share gives them (computed over the whole list).
 manifest=$class/class.tsv
 : >"$manifest"
+in_share() { [ $((($1 - 1) % shard_n + 1)) = "$shard_i" ]; } # in_share K: entry K (from 1) is ours
 all=()
 n=0 k=0
 for d in "${entries[@]}"; do
 	k=$((k + 1))
 	results_name "$(basename "$d")"
 	all+=("$RESULTS_NAME")
-	[ $(((k - 1) % shard_n + 1)) = "$shard_i" ] && n=$((n + 1))
+	! in_share "$k" || n=$((n + 1))
 done
 python3 - "$class/shard.json" "$shard_i" "$shard_n" "$context" "${all[@]}" <<'PY'
 import json, sys
@@ -105,7 +106,7 @@ PY
 k=0 i=0 graded=0 spent=0
 for d in "${entries[@]}"; do
 	k=$((k + 1))
-	[ $(((k - 1) % shard_n + 1)) = "$shard_i" ] || continue
+	in_share "$k" || continue
 	i=$((i + 1))
 	name=$(basename "$d")
 	show=$(shown "$name")
