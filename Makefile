@@ -10,7 +10,7 @@ export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE E
 export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD
 BENCH_CALLS ?= 10000
 
-.PHONY: help demo check run soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
+.PHONY: help demo check run trace soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
 
 help: ## this list
 	@echo "targets:"
@@ -57,6 +57,9 @@ grade-merge: ## join the shares of grade-all SHARD=I/N (RESULTS="DIR ...") into 
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
 	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}
+
+trace: ## record the workqueue tracepoints while CMD='...' runs: build/trace/{trace.txt,trace.json,timeline.svg}
+	@bash qemu/trace.sh "$$RWQ_CMD"
 
 soak: ## the load/unload, concurrency and fuzz scenarios for SOAK_SECONDS each (default 600)
 	@SOAK_SECONDS=$${SOAK_SECONDS:-600} bash tests/host/suite.sh --default $${FLAVOR:-base} rmmod_cycles concurrency fuzz

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Installs what the build and the VM need: Debian packages, and bindgen-cli from crates.io.
-# Idempotent and quick when everything is already there.
+# Idempotent and quick when everything is already there. --test adds what `make check` needs
+# beyond the build: headless Chromium and a font, which draw the trace's timeline as a person sees it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +32,11 @@ declare -A NEED=(
 	[/usr/bin/bwrap]=bubblewrap
 	[/usr/bin/patch]=patch
 )
+
+if [ "${1:-}" = --test ]; then
+	NEED[/usr/bin/chromium]=chromium
+	NEED[/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
+fi
 
 missing=()
 for f in "${!NEED[@]}"; do

@@ -25,6 +25,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || die "a static busybox is needed: apt-g
 	echo "file /bin/busybox /bin/busybox 755 0 0"
 	echo "file /init $ROOT/qemu/guest-init.sh 755 0 0"
 	echo "file /bin/dmesg $ROOT/qemu/guest-dmesg.sh 755 0 0"
+	echo "file /bin/wqtrace $ROOT/qemu/guest-trace.sh 755 0 0"
 	for m in "${modules[@]}"; do echo "file /lib/modules/$(basename "$m") $m 644 0 0"; done
 	for t in "${tools[@]}"; do echo "file /bin/$(basename "$t") $t 755 0 0"; done
 	for f in "$ROOT"/tests/guest/* "$ROOT/tests/splat-patterns" "$ROOT/tests/splats.sh" "$ROOT/tests/ktap.sh" "$ROOT/tests/header.sh"; do

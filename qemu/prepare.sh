@@ -97,7 +97,7 @@ phase_done "C modules" "$t0"
 
 t0=$(now)
 KDIR=$kdir bash "$ROOT/qemu/initramfs.sh" "$out/initramfs.cpio.gz" "$out/module/rust_workq.ko" \
-	"$out/bench/c_workq.ko" "$out/leak_canary/leak_canary.ko" -- "$tools"/{ioctl,kmsg,workq-stress}
+	"$out/bench/c_workq.ko" "$out/leak_canary/leak_canary.ko" -- "$tools"/{ioctl,kmsg,workq-stress,workq-trace}
 phase_done "initramfs" "$t0"
 
 env=$out/kernel.env

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The verdict of `make check`: host unit tests, the guest suite on every kernel (each with
-# host-side checks the guest cannot fake, tests/host/suite.sh), and beside them, reported after:
+# host-side checks the guest cannot fake, tests/host/suite.sh) and `make trace` on it
+# (tests/host/trace.sh), and beside them, reported after:
 # lint, the harness self-test, the grader's proofs and its sandbox on a hostile class, and the
 # timing-sensitive tests on a machine made 3x slower (tests/host/slow.sh).
 # Prints KTAP: one top-level result per phase, each phase's own stream indented below it; ends
@@ -18,6 +19,8 @@ set -uo pipefail
 . "$ROOT/tests/ktap.sh"
 
 t_all=$(now)
+# What the tests need beyond the build (headless Chromium draws the trace's timeline).
+bash "$ROOT/qemu/deps.sh" --test || exit 1
 phases=() figures=() leaf_pass=0 leaf_fail=0
 phase_end() { # phase_end NAME START RC [END]
 	phases+=("$(awk -v n="$1" -v a="$2" -v b="${4:-$(now)}" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")
@@ -71,7 +74,7 @@ else
 	fi
 fi
 ktap_header
-ktap_plan $((7 + 2 * ${#kernels[@]}))
+ktap_plan $((7 + 3 * ${#kernels[@]}))
 ktap_diag "kernels: ${kernels[*]}"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -144,6 +147,19 @@ for k in "${kernels[@]}"; do
 		figures+=("$k: no results (the kernel or module did not build)")
 	fi
 	phase_end "$k" "$t0" "$rc"
+
+	# make trace on the same kernel: the tracepoints against what the module did, and the picture.
+	if [ -n "$focused" ]; then
+		ktap_result skip "trace on $k" "$focused"
+		continue
+	fi
+	t0=$(now)
+	ktap_diag "make trace on $k"
+	bash "$ROOT/tests/host/trace.sh" "${k%/*}" "${k#*/}" 2>&1 | indent | tee "$log/trace"
+	rc=${PIPESTATUS[0]}
+	count_leaves "$log/trace"
+	grep -qE '^    (not )?ok ' "$log/trace" || { rc=1; leaf_fail=$((leaf_fail + 1)); }
+	phase_end "trace on $k" "$t0" "$rc"
 done
 
 # What ran beside the suites: lint (rustfmt, clippy through each series' kernel build, cargo
