@@ -37,8 +37,8 @@ help: ## this list
 #: RESULTS="DIR ..."      make grade-merge: the shares' output directories (build/grade-shard-I-of-N)
 #: STUDENT_KBUILD=1       make grade, grade-all, run: build with the submission's own Kbuild (in the box)
 
-demo: ## boot the guest and walk through exercises 1-10
-	@color=0; [ -t 1 ] && color=1; bash qemu/run.sh "COLOR=$$color sh /demo/lab.sh"
+demo: ## boot the guest and walk through exercises 1-10; the timelines of 5 and 10 in build/trace/
+	@bash demo/run.sh
 
 check: ## the guest suite on every kernel, lint, host tests, harness self-test, grader proofs (what CI runs)
 	@bash tests/host/check.sh $(CHECK_KERNELS)

@@ -30,27 +30,18 @@ notice() {
 	printf '%s-> %s%s\n' "$G" "$*" "$N"
 }
 
-# An ASCII timeline: one row per "LABEL START_S END_S WHO" on stdin, from T0, MS_PER_CHAR.
-timeline() {
-	awk -v t0="$1" -v step="$2" '
-	{ label[NR] = $1; s[NR] = ($2 - t0) * 1000; e[NR] = ($3 - t0) * 1000; who[NR] = $4
-	  if (e[NR] > max) max = e[NR] }
-	END {
-		width = int(max / step) + 2
-		printf "  %-8s|", "ms"
-		for (c = 0; c < width; c += 10) printf "%-10d", c * step
-		printf "\n"
-		for (i = 1; i <= NR; i++) {
-			line = ""
-			for (c = 0; c < width; c++) {
-				t = c * step
-				if (t + step > s[i] && t <= e[i]) ch = (e[i] - s[i] < step) ? "*" : "="
-				else ch = " "
-				line = line ch
-			}
-			printf "  %-8s|%s %s\n", label[i], line, who[i]
-		}
-	}'
+# trace_start / trace_show NAME: the kernel's workqueue tracepoints around an exercise (wqtrace);
+# trace_show waits until what was submitted has run, sends the trace to the host (make demo
+# draws it in build/trace/demo-NAME/) and prints the timeline the tracepoints give.
+trace_start() {
+	wqtrace start
+}
+trace_show() {
+	wqtrace wait
+	wqtrace stop
+	wqtrace send "$1"
+	printf '%s$ workq-trace --text /sys/kernel/tracing/trace%s   # the kernel'"'"'s own events\n' "$C" "$N"
+	workq-trace --text /sys/kernel/tracing/trace | sed 's/^/  /'
 }
 
 title "Exercise 1 - Schedule a print from an ioctl"
@@ -89,11 +80,11 @@ notice "run() re-enqueued its own Arc until the AtomicUsize counter reached 10, 
 (-v is the period in ms; 0 re-enqueues at once, as in the lab.)"
 
 title "Exercise 5 - Two workers in one struct"
+trace_start
 run "ioctl /dev/mydevice -t J -n 13 -d none; ioctl /dev/mydevice -t J -n 12 -d none"
 show "^slow \\[on " 3 4
 s0=$(lines '^slow: sleeping ' | head -n 1) q=$(lines '^quick ' | head -n 1) s1=$(lines '^slow \[on ' | head -n 1)
-printf '%s\n' "slow $(ts "$s0") $(ts "$s1") $(on_comm "$s0")" "quick $(ts "$q") $(ts "$q") $(on_comm "$q")" |
-	timeline "$(ts "$s0")" 10
+trace_show e5
 notice "quick (Work<DeviceState, 0>, on system_highpri) ran $(ms_between "$(ts "$s0")" "$(ts "$q")") ms after slow \
 (Work<DeviceState, 1>, on system_long) started sleeping, on another worker: they are independent work_structs, \
 so the queue runs them concurrently; slow finished $(ms_between "$(ts "$s0")" "$(ts "$s1")") ms in."
@@ -129,17 +120,11 @@ notice "quick ran on $(on_comm "$q") - the H marks the high-priority pool of sys
 $(on_comm "$k"), a normal per-CPU worker. The four placements are answered in EXERCISES.md."
 
 title "Exercise 10 - Verify with dmesg timestamps"
+trace_start
 run "ioctl /dev/mydevice -t J -n 10 -d none; ioctl /dev/mydevice -t J -n 13 -d none; ioctl /dev/mydevice -t J -n 14 -d none"
 show '^delayed worker ran ' 4 8
 t0=$(ts "$(lines '^kick: queued ' | head -n 1)")
-{
-	k=$(lines '^worker ran ' | head -n 1)
-	echo "kick $(ts "$k") $(ts "$k") $(on_comm "$k")"
-	a=$(lines '^slow: sleeping ' | head -n 1) b=$(lines '^slow \[on ' | head -n 1)
-	echo "slow $(ts "$a") $(ts "$b") $(on_comm "$a")"
-	d=$(lines '^delayed worker ran ' | head -n 1)
-	echo "delayed $(ts "$d") $(ts "$d") $(on_comm "$d")"
-} | timeline "$t0" 50
+trace_show e10
 notice "Each line names a kworker, not the ioctl process; kick and slow start right after their ioctls, \
 delayed $(ms_between "$t0" "$(ts "$(lines '^delayed worker ran ' | head -n 1)")") ms after the first ioctl, never before 2 s."
 run "ioctl /dev/mydevice -t J -n 15 -d write -s 4 -v 100"
@@ -152,3 +137,5 @@ notice "After the stopping flag: exactly $(count '^resched: stopping flag set') 
 run "insmod /lib/modules/rust_workq.ko"
 echo
 echo "All ten exercises shown. The same checks, as assertions: make check."
+echo "The timelines of exercises 5 and 10, drawn from the tracepoints: build/trace/demo-e5/ and"
+echo "build/trace/demo-e10/ on the host (timeline.svg; trace.json opens in Perfetto or chrome://tracing)."

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make demo`: boots the guest with the walkthrough (demo/lab.sh), then draws the timelines the
+# guest sent for exercises 5 and 10 into build/trace/demo-e5/ and demo-e10/ (qemu/trace.sh).
+# Exits with the walkthrough's status.
+set -uo pipefail
+. "$(dirname "$0")/../qemu/lib.sh"
+
+color=0
+[ -t 1 ] && color=1
+bash "$ROOT/qemu/run.sh" --logdir "$OUT/demo" "COLOR=$color sh /demo/lab.sh"
+rc=$?
+for e in 5 10; do
+	bash "$ROOT/qemu/trace.sh" --collect "$OUT/demo/records.tsv" "e$e" "$OUT/trace/demo-e$e" "make demo: exercise $e" ||
+		rc=1
+done
+note "timelines: $OUT/trace/demo-e5/timeline.svg, $OUT/trace/demo-e10/timeline.svg (trace.json beside each)"
+exit "$rc"
