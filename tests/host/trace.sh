@@ -16,6 +16,7 @@ series=${1:?usage: trace.sh SERIES FLAVOR}
 flavor=${2:?usage: trace.sh SERIES FLAVOR}
 out=$OUT/$series-$flavor/trace
 scenario='ioctl /dev/mydevice -t J -n 10 -d none; ioctl /dev/mydevice -t J -n 13 -d none --then -t J -n 12 -d none; ioctl /dev/mydevice -t J -n 14 -d none'
+mkdir -p "$out"
 ktap_header
 command -v chromium >/dev/null || die "chromium not found; apt-get install chromium (qemu/deps.sh --test installs it)"
 
