@@ -4,7 +4,8 @@
 # lib.sh). A check relies only on what the lab text and the ABI table fix: the command numbers,
 # the value each takes, and the phrases a module prints. It never relies on this solution's own
 # wording around those phrases or on GET_STATS. Which task printed a line comes from the kernel
-# (CONFIG_PRINTK_CALLER's "[T<pid>]" field), not from anything the module prints.
+# (CONFIG_PRINTK_CALLER's "[T<pid>]" field), not from anything the module prints, and whether it
+# printed it while running one of the module's work items from the workqueue tracepoints.
 . /tests/lib.sh
 
 # plines ERE: the module's lines whose message contains ERE, as "TIMESTAMP PID MESSAGE"; PID is
@@ -19,10 +20,27 @@ word() {
 	echo "(^|[^A-Za-z0-9_])$1([^A-Za-z0-9_]|\$)"
 }
 
-# by_worker LINES: the lines (from plines) that a kworker printed.
+# Who printed a line, as the kernel's tracepoints say: from the start of each check, the
+# workqueue and printk:console events are recorded (wqtrace, qemu/guest-trace.sh). A kernel
+# without tracefs (KDIR=) leaves TRACE empty.
+TRACE=/sys/kernel/tracing/trace
+wqtrace start 2>/dev/null || TRACE=
+
+# by_worker LINES: the lines (from plines) that a work item printed. The evidence is the trace:
+# the line's printk on that task between the workqueue core's execute_start and execute_end of
+# one of the module's work functions (workq-trace --printed: PID, 1 or 0, message). A line the
+# trace did not record (no tracefs) counts if a kworker printed it (its /proc comm).
 by_worker() {
+	printed=
+	[ -z "$TRACE" ] || printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
 	while read -r ts pid msg; do
-		case $(cat "/proc/$pid/comm" 2>/dev/null) in kworker/*) echo "$ts $pid $msg" ;; esac
+		in_run=$(printf '%s\n' "$printed" | PID=$pid MSG=$msg awk -F '\t' '
+			$1 == ENVIRON["PID"] && substr($0, length($1) + length($2) + 3) == ENVIRON["MSG"] { print $2; exit }')
+		case $in_run in
+		1) echo "$ts $pid $msg" ;;
+		0) ;;
+		*) case $(cat "/proc/$pid/comm" 2>/dev/null) in kworker/*) echo "$ts $pid $msg" ;; esac ;;
+		esac
 	done
 }
 

@@ -33,7 +33,8 @@ start() {
 	mounted
 	echo 0 >"$T/tracing_on"
 	: >"$T/set_event"
-	echo 4096 >"$T/buffer_size_kb"
+	# Resized only when it differs: each resize allocates the whole buffer again.
+	[ "$(cat "$T/buffer_size_kb")" = 4096 ] || echo 4096 >"$T/buffer_size_kb"
 	: >"$T/trace"
 	# Reading the trace file (wait polls it) must not pause recording.
 	[ ! -e "$T/options/pause-on-trace" ] || echo 0 >"$T/options/pause-on-trace"

@@ -6,6 +6,7 @@
 //! ```text
 //! workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] TRACE
 //! workq-trace [--module NAME] --outstanding TRACE
+//! workq-trace [--module NAME] --printed TRACE
 //! ```
 //!
 //! TRACE is tracefs's `trace` file as recorded (`-` for standard input) with the events
@@ -13,7 +14,10 @@
 //! `printk:console` enabled (`qemu/guest-trace.sh` does that). Only the items whose work function
 //! is in module NAME (default `rust_workq`) are drawn. `--outstanding` prints how many of them
 //! were submitted and have not finished running, and exits 0 only if none: the guest waits on it
-//! before it stops the trace.
+//! before it stops the trace. `--printed` lists the module's lines as `PID<TAB>IN_RUN<TAB>MESSAGE`
+//! (the message without the `NAME: ` prefix; IN_RUN 1 if the task was running one of the
+//! module's work items when it printed it, else 0): the grader's evidence that a line came from a
+//! work item (`grade/lib.sh`).
 
 mod chrome;
 mod model;
@@ -37,6 +41,7 @@ struct Args {
     title: Option<String>,
     text: bool,
     outstanding: bool,
+    printed: bool,
     input: String,
 }
 
@@ -49,6 +54,7 @@ fn args() -> Result<Args, lexopt::Error> {
         title: None,
         text: false,
         outstanding: false,
+        printed: false,
         input: String::new(),
     };
     let mut input = None;
@@ -61,8 +67,9 @@ fn args() -> Result<Args, lexopt::Error> {
             Long("title") => a.title = Some(p.value()?.string()?),
             Long("text") => a.text = true,
             Long("outstanding") => a.outstanding = true,
+            Long("printed") => a.printed = true,
             Long("help") | Short('h') => {
-                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding] TRACE");
+                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed] TRACE");
                 std::process::exit(0);
             }
             Value(v) if input.is_none() => input = Some(v.string()?),
@@ -109,6 +116,15 @@ fn main() -> ExitCode {
         } else {
             ExitCode::FAILURE
         };
+    }
+    if a.printed {
+        let prefix = format!("{}: ", a.module);
+        for l in &t.lines {
+            if let Some(msg) = l.text.strip_prefix(&prefix) {
+                println!("{}\t{}\t{msg}", l.at.task.pid, u8::from(l.in_run));
+            }
+        }
+        return ExitCode::SUCCESS;
     }
     let title = a
         .title

@@ -100,6 +100,9 @@ impl Run {
 pub struct Line {
     pub at: At,
     pub text: String,
+    /// Printed while its task was running one of the module's work items (between that item's
+    /// `workqueue_execute_start` and `_end`).
+    pub in_run: bool,
 }
 
 /// What the trace says about one module's work items.
@@ -214,11 +217,18 @@ impl Timeline {
 }
 
 /// Which work functions belong to the module: "sym [module]" as `%ps` prints a module's symbol.
+/// `%ps` resolves when the trace is read, not when it was recorded: a function of a module that
+/// has been unloaded since prints as a bare address ("0xffffffffc0201234"). The kernel's own
+/// functions always resolve (`CONFIG_KALLSYMS`), so such an address is taken as the module's.
 fn in_module(function: &str, module: &str) -> bool {
-    function
-        .strip_suffix(']')
-        .and_then(|f| f.rsplit_once(" ["))
-        .is_some_and(|(_, m)| m == module)
+    let unresolved = function
+        .strip_prefix("0x")
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    unresolved
+        || function
+            .strip_suffix(']')
+            .and_then(|f| f.rsplit_once(" ["))
+            .is_some_and(|(_, m)| m == module)
 }
 
 /// A submission seen from the submitting task's side, before the module's line names it.
@@ -359,6 +369,7 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                 t.lines.push(Line {
                     at: At::of(e),
                     text: text.clone(),
+                    in_run: running.contains_key(&e.pid),
                 });
                 if !ours {
                     continue;
@@ -486,6 +497,8 @@ mod tests {
         assert_eq!(t.outstanding(), 0);
         let tasks: Vec<u32> = t.tasks().iter().map(|t| t.pid).collect();
         assert_eq!(tasks, vec![50, 9]);
+        let printed: Vec<(u32, bool)> = t.lines.iter().map(|l| (l.at.task.pid, l.in_run)).collect();
+        assert_eq!(printed, vec![(50, false), (9, true)]);
     }
 
     #[test]
@@ -542,5 +555,8 @@ mod tests {
         assert!(in_module("x [rust_workq]", "rust_workq"));
         assert!(!in_module("x [rust_workq2]", "rust_workq"));
         assert!(!in_module("rust_workq", "rust_workq"));
+        assert!(in_module("0xffffffffc0201234", "rust_workq"));
+        assert!(!in_module("0x", "rust_workq"));
+        assert!(!in_module("vmstat_update", "rust_workq"));
     }
 }
