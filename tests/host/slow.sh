@@ -5,7 +5,8 @@
 # the machine's CPU (boot.sh's SLOWDOWN, through the cgroup cpu controller), the grader's checks
 # against the reference module. Each must give the verdict it gives at full speed: pass. A check
 # whose set-up never happened is inconclusive, which fails here with its reason. KTAP, one
-# result "slow: NAME" per test; exits 1 if any failed.
+# result "slow: NAME" per test, then tests/host/trace.sh's results at the same speed; exits 1 if
+# any failed.
 # Usage: slow.sh SERIES
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
@@ -21,7 +22,6 @@ bash "$ROOT/tests/host/suite.sh" --log "$log" "$1" base "${specs[@]}" >"$log.kta
 rc=$?
 sed 's/^/    /' "$log.ktap"
 ktap_header
-ktap_plan ${#specs[@]}
 ktap_diag "SLOWDOWN=$SLOWDOWN on $K_NAME: speed factor $(python3 "$ROOT/tests/results.py" get "$log/results.json" speed_factor 2>/dev/null)"
 while read -r name verdict attempts; do
 	if [ "$verdict" = pass ]; then
@@ -32,5 +32,19 @@ while read -r name verdict attempts; do
 	fi
 done < <(python3 "$ROOT/tests/results.py" verdicts "$log/results.json" 2>/dev/null)
 [ -f "$log/results.json" ] || { tail -n 5 "$log.err" | ktap_diag; ktap_result fail "slow: the suite ran"; }
+# make trace's checks at the same speed (its own retries and SKIP for a missed set-up).
+bash "$ROOT/tests/host/trace.sh" "$1" base "$OUT/slow-trace" >"$log.trace" 2>&1 || rc=1
+while IFS= read -r line; do
+	case $line in
+	"ok "*"# SKIP "*) r=${line#ok * }; ktap_result skip "slow: ${r% \# SKIP *} at SLOWDOWN=$SLOWDOWN" "${r#* \# SKIP }" ;;
+	"ok "*) ktap_result pass "slow: ${line#ok * } at SLOWDOWN=$SLOWDOWN" ;;
+	"not ok "*) ktap_result fail "slow: ${line#not ok * } at SLOWDOWN=$SLOWDOWN" ;;
+	"# Totals"* | "TAP version"*) ;;
+	*) echo "$line" ;;
+	esac
+done <"$log.trace"
+grep -qE '^(not )?ok ' "$log.trace" || ktap_result fail "slow: make trace at SLOWDOWN=$SLOWDOWN ran"
+# The plan last (TAP allows it): the trace's results are counted as they come.
+ktap_plan "$KTAP_N"
 ktap_totals
 [ "$KTAP_FAIL" = 0 ] && [ "$rc" = 0 ]

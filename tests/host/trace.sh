@@ -7,14 +7,14 @@
 # for its lanes, labels and bars. A boot whose quick was not submitted while slow ran missed the
 # set-up (the kernel's events say so): it is run again, at most three times, then reported as
 # SKIP, never as the module's failure. Prints KTAP; exits 1 on a failure.
-# Usage: tests/host/trace.sh SERIES FLAVOR
+# Usage: tests/host/trace.sh SERIES FLAVOR [OUTDIR]   (default build/SERIES-FLAVOR/trace)
 set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
 . "$ROOT/tests/ktap.sh"
 
 series=${1:?usage: trace.sh SERIES FLAVOR}
 flavor=${2:?usage: trace.sh SERIES FLAVOR}
-out=$OUT/$series-$flavor/trace
+out=${3:-$OUT/$series-$flavor/trace}
 scenario='ioctl /dev/mydevice -t J -n 10 -d none; ioctl /dev/mydevice -t J -n 13 -d none --then -t J -n 12 -d none; ioctl /dev/mydevice -t J -n 14 -d none'
 mkdir -p "$out"
 ktap_header
