@@ -39,7 +39,8 @@ out=$OUT/trace
 [ "${1:-}" != --out ] || { out=$2; shift 2; }
 [ -n "${1:-}" ] || die "usage: make trace CMD='ioctl /dev/mydevice -t J -n 13 -d none --then -t J -n 12 -d none'"
 cmd=$*
-rm -rf "$out"
+# Only this command's files: make demo's traces (demo-e5/, demo-e10/) live beside them.
+rm -rf "$out/guest" "$out/trace.txt" "$out/trace.json" "$out/timeline.svg"
 mkdir -p "$out"
 set +e
 # The command goes to the guest's shell as one word: wqtrace runs it with sh -c.
