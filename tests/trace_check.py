@@ -57,6 +57,20 @@ def format_problems(doc):
             bad.append(f"event {i}: X without a duration")
         if ph in ("s", "f") and "id" not in e:
             bad.append(f"event {i}: flow without id")
+    # Perfetto requires a thread's complete events to nest perfectly (no partial overlap).
+    by_tid = {}
+    for e in doc["traceEvents"]:
+        if e.get("ph") == "X" and isinstance(e.get("dur"), (int, float)):
+            by_tid.setdefault(e.get("tid"), []).append((e["ts"], -e["dur"], e["name"]))
+    for tid, xs in by_tid.items():
+        stack = []
+        for ts, neg, name in sorted(xs):
+            end = ts - neg
+            while stack and stack[-1][0] <= ts:
+                stack.pop()
+            if stack and end > stack[-1][0]:
+                bad.append(f"tid {tid}: {name!r} overlaps {stack[-1][1]!r} without nesting")
+            stack.append((end, name))
     starts = {e["id"] for e in doc["traceEvents"] if e.get("ph") == "s"}
     ends = {e["id"] for e in doc["traceEvents"] if e.get("ph") == "f"}
     if starts != ends:

@@ -3,7 +3,7 @@
 //! The timeline in the Trace Event Format (the JSON object form) that Perfetto's UI and
 //! chrome://tracing open: one thread track per task, named as the kernel names it with its
 //! CPUs; a complete event ("X") per run of a work item, from `execute_start` to `execute_end`; a
-//! short "submit" slice on the submitting task with a flow (ph "s" / "f") to the run; the
+//! zero-length "submit" slice on the submitting task with a flow (ph "s" / "f") to the run; the
 //! module's lines as instant events ("i") on the task that printed them.
 
 use serde_json::{
@@ -81,7 +81,9 @@ pub fn render(t: &Timeline, source: &str) -> Value {
             } else {
                 "queue_work"
             };
-            ev.push(slice(&format!("{what} {label}"), "submit", sub, 1.0, &args));
+            // No duration: Perfetto needs a thread's slices to nest, and a self-rescheduling
+            // item submits from inside its own run, possibly in its last microsecond.
+            ev.push(slice(&format!("{what} {label}"), "submit", sub, 0.0, &args));
             if r.start.is_some() {
                 ev.push(json!({
                     "name": "queue → run", "cat": "flow", "ph": "s", "id": id,
