@@ -34,9 +34,11 @@ notice() {
 # trace_show waits until what was submitted has run, sends the trace to the host (make demo
 # draws it in build/trace/demo-NAME/) and prints the timeline the tracepoints give.
 trace_start() {
-	wqtrace start
+	traced=0
+	wqtrace start && traced=1
 }
 trace_show() {
+	[ "$traced" = 1 ] || { echo "  (no timeline: this kernel has no tracefs)"; return; }
 	wqtrace wait
 	wqtrace stop
 	wqtrace send "$1"

@@ -11,8 +11,8 @@ color=0
 bash "$ROOT/qemu/run.sh" --logdir "$OUT/demo" "COLOR=$color sh /demo/lab.sh"
 rc=$?
 for e in 5 10; do
-	bash "$ROOT/qemu/trace.sh" --collect "$OUT/demo/records.tsv" "e$e" "$OUT/trace/demo-e$e" "make demo: exercise $e" ||
-		rc=1
+	# A kernel without tracefs (KDIR=) sends none: the walkthrough said so.
+	bash "$ROOT/qemu/trace.sh" --collect "$OUT/demo/records.tsv" "e$e" "$OUT/trace/demo-e$e" "make demo: exercise $e" &&
+		note "exercise $e: $OUT/trace/demo-e$e/timeline.svg (trace.json beside it)"
 done
-note "timelines: $OUT/trace/demo-e5/timeline.svg, $OUT/trace/demo-e10/timeline.svg (trace.json beside each)"
 exit "$rc"
