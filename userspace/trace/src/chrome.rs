@@ -134,3 +134,85 @@ fn slice(name: &str, cat: &str, at: &At, dur: f64, args: &Value) -> Value {
 pub fn ms(ns: u64, first: u64) -> f64 {
     (ns.saturating_sub(first) / 1000) as f64 / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        model,
+        parse, //
+    };
+
+    /// A self-rescheduling item: its run re-arms its own timer half a microsecond before it
+    /// ends, so a submission lies inside a run on the same worker; the next run is submitted
+    /// through that timer.
+    const CHAIN: &str = "
+      ioctl-40 [000] d..1. 1.000000: timer_start: timer=t1 function=delayed_work_timer_fn expires=1 [timeout=0] bucket_expiry=1 cpu=0 idx=1 flags=
+      ioctl-40 [000] ..... 1.000010: console: rust_workq: resched: queued [from pid 40]
+      <idle>-0 [000] ..s1. 1.004000: timer_expire_entry: timer=t1 function=delayed_work_timer_fn now=2 baseclk=2
+      <idle>-0 [000] d.s2. 1.004001: workqueue_queue_work: work struct=w1 function=f [rust_workq] workqueue=events_power_efficient req_cpu=8 cpu=0
+      <idle>-0 [000] ..s1. 1.004002: timer_expire_exit: timer=t1
+      kworker/0:1-9 [000] ..... 1.004100: workqueue_execute_start: work struct w1: function f [rust_workq]
+      kworker/0:1-9 [000] ..... 1.004200: console: rust_workq: resched: run 1/10 [on kworker pid 9]
+      kworker/0:1-9 [000] d..1. 1.004299000: timer_start: timer=t1 function=delayed_work_timer_fn expires=3 [timeout=1] bucket_expiry=3 cpu=0 idx=1 flags=
+      kworker/0:1-9 [000] ..... 1.004299500: workqueue_execute_end: work struct w1: function f [rust_workq]
+      <idle>-0 [000] ..s1. 1.008000: timer_expire_entry: timer=t1 function=delayed_work_timer_fn now=3 baseclk=3
+      <idle>-0 [000] d.s2. 1.008001: workqueue_queue_work: work struct=w1 function=f [rust_workq] workqueue=events_power_efficient req_cpu=8 cpu=0
+      <idle>-0 [000] ..s1. 1.008002: timer_expire_exit: timer=t1
+      kworker/0:1-9 [000] ..... 1.008100: workqueue_execute_start: work struct w1: function f [rust_workq]
+      kworker/0:1-9 [000] ..... 1.008200: workqueue_execute_end: work struct w1: function f [rust_workq]";
+
+    #[test]
+    fn slices_nest_and_flows_pair() {
+        let events: Vec<parse::Event> = CHAIN.lines().filter_map(parse::line).collect();
+        let t = model::build(&events, "rust_workq");
+        assert_eq!(t.runs.len(), 2);
+        assert!(t.runs.iter().all(|r| r.item.as_deref() == Some("resched")));
+        let v = render(&t, "test");
+        let ev = v["traceEvents"].as_array().cloned().unwrap_or_default();
+        // Every X slice of a thread nests in the one before it or follows it (Perfetto).
+        let mut xs: Vec<(u64, f64, f64)> = ev
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .map(|e| {
+                (
+                    e["tid"].as_u64().unwrap_or(0),
+                    e["ts"].as_f64().unwrap_or(0.0),
+                    e["dur"].as_f64().unwrap_or(-1.0),
+                )
+            })
+            .collect();
+        xs.sort_by(|a, b| {
+            (a.0, a.1, -a.2)
+                .partial_cmp(&(b.0, b.1, -b.2))
+                .unwrap_or(core::cmp::Ordering::Equal)
+        });
+        for w in xs.windows(2) {
+            let ((ta, sa, da), (tb, sb, db)) = (w[0], w[1]);
+            assert!(da >= 0.0 && db >= 0.0);
+            if ta == tb {
+                assert!(
+                    sb >= sa + da || sb + db <= sa + da,
+                    "{:?} overlaps {:?}",
+                    w[1],
+                    w[0]
+                );
+            }
+        }
+        // Both runs have a flow from their submission: the ioctl's timer, then the run's own.
+        let starts: Vec<_> = ev
+            .iter()
+            .filter(|e| e["ph"] == "s")
+            .map(|e| (e["id"].clone(), e["tid"].clone()))
+            .collect();
+        let ends: Vec<_> = ev
+            .iter()
+            .filter(|e| e["ph"] == "f")
+            .map(|e| e["id"].clone())
+            .collect();
+        assert_eq!(starts.len(), 2);
+        assert_eq!(starts.iter().map(|s| s.0.clone()).collect::<Vec<_>>(), ends);
+        assert_eq!(starts[0].1, 40);
+        assert_eq!(starts[1].1, 9);
+    }
+}
