@@ -122,7 +122,8 @@ pub fn render(t: &Timeline, title: &str) -> String {
         LEFT - 8.0,
         TOP - 16.0
     );
-    // Submissions, the dashed line to their run, and the runs.
+    // Submissions, the dashed line to their run, and the runs; the runs' names after them all.
+    let mut names = String::new();
     for r in &t.runs {
         let label = r.label();
         let c = color(&label);
@@ -182,20 +183,28 @@ pub fn render(t: &Timeline, title: &str) -> String {
                 LANE - 20.0,
                 esc(&tip)
             );
+            // Inside a bar wide enough for it; above a narrow one, in the lane's top strip, where
+            // the next bar on the lane cannot cover it. Drawn after every bar.
             let text_w = 7.0 * label.chars().count() as f64;
-            let (tx, fill) = if w > text_w + 8.0 {
-                (rx + 4.0, "white")
+            let _ = if w > text_w + 8.0 {
+                writeln!(
+                    names,
+                    r#"<text class="run-label" x="{}" y="{}" fill="white">{}</text>"#,
+                    rx + 4.0,
+                    ry + LANE / 2.0 + 4.0,
+                    esc(&label)
+                )
             } else {
-                (rx + w + 3.0, "#222")
+                writeln!(
+                    names,
+                    r##"<text class="run-label" x="{rx}" y="{}" font-size="10" fill="#222">{}</text>"##,
+                    ry + 9.0,
+                    esc(&label)
+                )
             };
-            let _ = writeln!(
-                s,
-                r#"<text class="run-label" x="{tx}" y="{}" fill="{fill}">{}</text>"#,
-                ry + LANE / 2.0 + 4.0,
-                esc(&label)
-            );
         }
     }
+    s.push_str(&names);
     // The module's lines as ticks at the lane's bottom edge.
     for l in &t.lines {
         if let Some(y) = lane_y(l.at.task.pid) {
