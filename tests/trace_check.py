@@ -168,6 +168,12 @@ def main():
             s["ts"] < q["ts"] and q["ts"] + q["dur"] <= s["ts"] + s["dur"] and q["tid"] != s["tid"],
             f"slow {s['ts']}+{s['dur']} on {names.get(s['tid'])}, quick {q['ts']}+{q['dur']} on {names.get(q['tid'])}")
     r.check("slow's run lasts at least its 200 ms sleep", s["dur"] >= 200_000, f"slow ran {s['dur']} us")
+    # sched_switch: the worker was asleep (not merely preempted) for the sleep, inside its run.
+    asleep = sum(e["dur"] for e in ev if e.get("ph") == "X" and e.get("cat") == "sched"
+                 and e["tid"] == s["tid"] and s["ts"] <= e["ts"] <= s["ts"] + s["dur"]
+                 and not e["args"]["prev_state"].startswith("R"))
+    r.check("slow's worker was off the CPU, asleep, for >= 190 ms of its run",
+            asleep >= 190_000, f"asleep {asleep} us inside slow's run")
     dl, ds = run["delayed"], sub["delayed"]
     r.check("the delayed item starts >= 2000 ms after queue_delayed_work armed it",
             ds["name"].startswith("queue_delayed_work ") and dl["ts"] - ds["ts"] >= 2_000_000,
@@ -190,8 +196,9 @@ def main():
     bars = [tuple(float(rect.get(k)) for k in ("x", "y", "width", "height")) + (rect.get("fill"),)
             for rect in svg.iter(f"{SVG_NS}rect") if rect.get("class") == "run"]
     for i, (bx, by, bw, bh, fill) in enumerate(bars):
-        # The bar's middle, near its top edge: above its label's glyphs, below the flow line.
-        x, y = bx + bw / 2, by + 4
+        # Near the bar's right end and its top edge: clear of its label's text, below the flow
+        # line, and above the pale lower half where its worker was off the CPU.
+        x, y = bx + bw - min(bw / 2, 3.0), by + 4  # right of an inside label's text
         if any(j != i and ox <= x <= ox + ow and oy <= y <= oy + oh for j, (ox, oy, ow, oh, _) in enumerate(bars)):
             continue  # another bar overlaps this point (two short runs on one worker)
         seen += 1

@@ -3,7 +3,8 @@
 //! The timeline in the Trace Event Format (the JSON object form) that Perfetto's UI and
 //! chrome://tracing open: one thread track per task, named as the kernel names it with its
 //! CPUs; a complete event ("X") per run of a work item, from `execute_start` to `execute_end`; a
-//! zero-length "submit" slice on the submitting task with a flow (ph "s" / "f") to the run; the
+//! zero-length "submit" slice on the submitting task with a flow (ph "s" / "f") to the run;
+//! inside a run, a slice for each time its worker was off the CPU (`sched_switch`); the
 //! module's lines as instant events ("i") on the task that printed them.
 
 use serde_json::{
@@ -99,6 +100,27 @@ pub fn render(t: &Timeline, source: &str) -> Value {
             }
             let dur = (us(end) - us(start.ns)).max(1.0);
             ev.push(slice(&label, "work", start, dur, &a));
+            // Where the worker was off the CPU during the run: slices nested in it.
+            for (from, to, state) in &r.off_cpu {
+                let what = if state.starts_with('R') {
+                    "preempted"
+                } else {
+                    "asleep"
+                };
+                let at = At {
+                    ns: *from,
+                    task: start.task.clone(),
+                    cpu: start.cpu,
+                };
+                let d = (us(*to) - us(*from)).min(us(end) - us(*from)).max(0.0);
+                ev.push(slice(
+                    &format!("off CPU ({what})"),
+                    "sched",
+                    &at,
+                    d,
+                    &json!({ "prev_state": state }),
+                ));
+            }
             if from.is_some() {
                 ev.push(json!({
                     "name": "queue → run", "cat": "flow", "ph": "f", "bp": "e", "id": id,

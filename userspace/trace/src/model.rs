@@ -81,6 +81,9 @@ pub struct Run {
     pub end: Option<u64>,
     /// The lines the worker printed while it ran the item.
     pub lines: Vec<(u64, String)>,
+    /// When the worker was off the CPU during the run (`sched_switch`, if traced): from, to,
+    /// and the state it left in ("S"/"D" asleep, "R" preempted).
+    pub off_cpu: Vec<(u64, u64, String)>,
 }
 
 impl Run {
@@ -259,6 +262,8 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
     let mut running: HashMap<u32, usize> = HashMap::new();
     // The module's name of each work_struct, from "NAME: queued" lines.
     let mut names: HashMap<String, String> = HashMap::new();
+    // Tasks switched out: pid -> since when, in which state.
+    let mut switched_out: HashMap<u32, (u64, String)> = HashMap::new();
 
     for e in events {
         match &e.kind {
@@ -318,6 +323,7 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                     start: None,
                     end: None,
                     lines: Vec::new(),
+                    off_cpu: Vec::new(),
                 });
             }
             Kind::Activate { work } => {
@@ -345,6 +351,7 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                             start: None,
                             end: None,
                             lines: Vec::new(),
+                            off_cpu: Vec::new(),
                         });
                         t.runs.len() - 1
                     }
@@ -358,6 +365,15 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                         t.runs[i].end = Some(e.ns);
                         running.remove(&e.pid);
                     }
+                }
+            }
+            Kind::Switch { prev, state, next } => {
+                switched_out.insert(*prev, (e.ns, state.clone()));
+                if let (Some((since, state)), Some(&i)) =
+                    (switched_out.remove(next), running.get(next))
+                {
+                    let from = t.runs[i].start.as_ref().map_or(since, |a| since.max(a.ns));
+                    t.runs[i].off_cpu.push((from, e.ns, state));
                 }
             }
             Kind::Console { text } => {
@@ -528,6 +544,25 @@ mod tests {
         let tasks: Vec<u32> = t.tasks().iter().map(|t| t.pid).collect();
         assert_eq!(tasks, vec![60, 31]);
         assert_eq!(t.outstanding(), 0);
+    }
+
+    #[test]
+    fn off_cpu_inside_a_run() {
+        let ev = events(&format!(
+            "kworker/0:1-9 [000] d..2. 0.9: sched_switch: prev_comm=kworker/0:1 prev_pid=9 prev_prio=120 prev_state=I ==> next_comm=swapper/0 next_pid=0 next_prio=120
+             ioctl-50 [000] ..... 1.000000: workqueue_queue_work: work struct=aa function={F} workqueue=events_long req_cpu=8 cpu=0
+             ioctl-50 [000] d..2. 1.000050: sched_switch: prev_comm=ioctl prev_pid=50 prev_prio=120 prev_state=R+ ==> next_comm=kworker/0:1 next_pid=9 next_prio=120
+             kworker/0:1-9 [000] ..... 1.000100: workqueue_execute_start: work struct aa: function {F}
+             kworker/0:1-9 [000] d..2. 1.000200: sched_switch: prev_comm=kworker/0:1 prev_pid=9 prev_prio=120 prev_state=D ==> next_comm=ioctl next_pid=50 next_prio=120
+             ioctl-50 [000] d..2. 1.200200: sched_switch: prev_comm=ioctl prev_pid=50 prev_prio=120 prev_state=S ==> next_comm=kworker/0:1 next_pid=9 next_prio=120
+             kworker/0:1-9 [000] ..... 1.200300: workqueue_execute_end: work struct aa: function {F}"
+        ));
+        let t = build(&ev, "rust_workq");
+        // The wake-up into the run is not inside it; the sleep in the middle is.
+        assert_eq!(
+            t.runs[0].off_cpu,
+            vec![(1_000_200_000, 1_200_200_000, "D".to_string())]
+        );
     }
 
     #[test]

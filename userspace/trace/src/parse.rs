@@ -49,6 +49,13 @@ pub enum Kind {
     Console {
         text: String,
     },
+    /// `sched_switch`: the CPU went from `prev` (leaving in `state`: "R" preempted, "S" or "D"
+    /// asleep) to `next`.
+    Switch {
+        prev: u32,
+        state: String,
+        next: u32,
+    },
     Other,
 }
 
@@ -201,6 +208,17 @@ fn kind(event: &str, f: &str) -> Kind {
         "timer_expire_exit" => Kind::TimerExit {
             timer: s(field(f, "timer", &[])),
         },
+        "sched_switch" => match (
+            field(f, "prev_pid", &["prev_prio"]).and_then(|v| v.parse().ok()),
+            field(f, "next_pid", &["next_prio"]).and_then(|v| v.parse().ok()),
+        ) {
+            (Some(prev), Some(next)) => Kind::Switch {
+                prev,
+                state: s(field(f, "prev_state", &[]).map(|v| v.split(" ==>").next().unwrap_or(v))),
+                next,
+            },
+            _ => Kind::Other,
+        },
         "console" => Kind::Console {
             text: f.trim_end().to_string(),
         },
@@ -303,6 +321,28 @@ mod tests {
             e.kind,
             Kind::TimerExit {
                 timer: "00000000beef".into()
+            }
+        );
+    }
+
+    #[test]
+    fn sched_switch() {
+        let e = line("  kworker/0:1-9 [000] d..2.  4.0: sched_switch: prev_comm=kworker/0:1 prev_pid=9 prev_prio=120 prev_state=D ==> next_comm=my task prev_pid=x next_pid=0 next_prio=120").unwrap();
+        assert_eq!(
+            e.kind,
+            Kind::Switch {
+                prev: 9,
+                state: "D".into(),
+                next: 0
+            }
+        );
+        let e = line("  ioctl-5 [001] d..2.  4.0: sched_switch: prev_comm=ioctl prev_pid=5 prev_prio=120 prev_state=R+ ==> next_comm=kworker/1:1H next_pid=30 next_prio=100").unwrap();
+        assert_eq!(
+            e.kind,
+            Kind::Switch {
+                prev: 5,
+                state: "R+".into(),
+                next: 30
             }
         );
     }

@@ -53,7 +53,7 @@ pub fn render(t: &Timeline, title: &str) -> String {
             .position(|k| k.pid == pid)
             .map(|i| TOP + i as f64 * LANE)
     };
-    let height = TOP + tasks.len().max(1) as f64 * LANE + 70.0;
+    let height = TOP + tasks.len().max(1) as f64 * LANE + 80.0;
     let width = LEFT + PLOT + RIGHT;
     let mut labels: Vec<String> = t.runs.iter().map(|r| r.label()).collect();
     labels.sort();
@@ -183,6 +183,26 @@ pub fn render(t: &Timeline, title: &str) -> String {
                 LANE - 20.0,
                 esc(&tip)
             );
+            // The worker off the CPU during the run: the bar's lower half pale there.
+            for (from, to, state) in &r.off_cpu {
+                let (a, b) = (x(*from).max(rx), x(*to).min(rx + w));
+                if b > a {
+                    let what = if state.starts_with('R') {
+                        "preempted"
+                    } else {
+                        "asleep"
+                    };
+                    let _ = writeln!(
+                        s,
+                        r#"<rect class="off-cpu" x="{a}" y="{}" width="{}" height="{}" fill="white" fill-opacity="0.6"><title>{} off the CPU ({what}, {state}) for {:.3} ms</title></rect>"#,
+                        ry + LANE / 2.0,
+                        b - a,
+                        LANE / 2.0 - 10.0,
+                        esc(&start.task.comm),
+                        to.saturating_sub(*from) as f64 / 1e6
+                    );
+                }
+            }
             // Inside a bar wide enough for it; above a narrow one, in the lane's top strip, where
             // the next bar on the lane cannot cover it. Drawn after every bar.
             let text_w = 7.0 * label.chars().count() as f64;
@@ -191,7 +211,7 @@ pub fn render(t: &Timeline, title: &str) -> String {
                     names,
                     r#"<text class="run-label" x="{}" y="{}" fill="white">{}</text>"#,
                     rx + 4.0,
-                    ry + LANE / 2.0 + 4.0,
+                    ry + LANE / 2.0 - 1.0,
                     esc(&label)
                 )
             } else {
@@ -218,15 +238,22 @@ pub fn render(t: &Timeline, title: &str) -> String {
             );
         }
     }
-    let ly = bottom + 24.0;
+    let ly = bottom + 22.0;
+    let legend = [
+        "bar: a work item's run, workqueue_execute_start to _end; its lower half pale where the worker was off the CPU",
+        "triangle: its submission (queue_work; a delayed item's: its timer armed) · dashed: submission to run · tick: a printk line (hover)",
+    ];
+    for (i, text) in legend.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r##"<text x="12" y="{}" fill="#444">{text}</text>"##,
+            ly + 16.0 * i as f64
+        );
+    }
     let _ = writeln!(
         s,
-        r##"<text x="12" y="{ly}" fill="#444">bar: a work item's run (workqueue_execute_start to _end) · triangle: its submission (queue_work; delayed: the timer armed) · dashed: submission to run · tick: a printk line (hover for text)</text>"##
-    );
-    let _ = writeln!(
-        s,
-        r##"<text x="12" y="{}" fill="#444">{} runs of the module's items; time from the first of its events, from the kernel's tracepoints (workqueue, timer, printk:console)</text>"##,
-        ly + 18.0,
+        r##"<text x="12" y="{}" fill="#444">{} runs of the module's items; time from the first of its events; from the kernel's tracepoints (workqueue, timer, sched_switch, printk:console)</text>"##,
+        ly + 32.0,
         t.runs.iter().filter(|r| r.start.is_some()).count()
     );
     s.push_str("</svg>\n");

@@ -112,6 +112,15 @@ pub fn render(t: &Timeline) -> String {
                             " for {:.3} ms",
                             end.saturating_sub(start.ns) as f64 / 1e6
                         );
+                        let asleep: u64 = r
+                            .off_cpu
+                            .iter()
+                            .filter(|(_, _, st)| !st.starts_with('R'))
+                            .map(|(a, b, _)| b.saturating_sub(*a))
+                            .sum();
+                        if asleep > 0 {
+                            let _ = write!(line, ", asleep {:.3} ms of it", asleep as f64 / 1e6);
+                        }
                     }
                     None => line.push_str(", still running when the trace ended"),
                 }
