@@ -42,7 +42,8 @@ pub fn render(t: &Timeline, source: &str) -> Value {
         "name": "process_name", "ph": "M", "pid": PID, "tid": 0,
         "args": { "name": format!("guest ({source})") }
     })];
-    for (i, task) in t.tasks().iter().enumerate() {
+    let tasks = t.tasks();
+    for (i, task) in tasks.iter().enumerate() {
         ev.push(json!({
             "name": "thread_name", "ph": "M", "pid": PID, "tid": task.pid,
             "args": { "name": track_name(t, task) }
@@ -75,7 +76,9 @@ pub fn render(t: &Timeline, source: &str) -> Value {
         }
         // The submission, on the submitting task (a delayed item's: where its timer was armed),
         // unless it was submitted in a context that is no lane (a timer on the idle task).
-        let from = r.submitted().filter(|a| t.tasks().contains(&a.task));
+        let from = r
+            .submitted()
+            .filter(|a| tasks.iter().any(|k| k.pid == a.task.pid));
         if let Some(sub) = from {
             let what = if r.armed.is_some() {
                 "queue_delayed_work"

@@ -159,45 +159,30 @@ impl Timeline {
         self.armed_pending + self.runs.iter().filter(|r| r.end.is_none()).count()
     }
 
-    /// The tasks that appear: submitters and workers of the module's items, and the tasks
-    /// that printed its lines. Callers first (by pid), then workers (by name).
+    /// The tasks that appear, one per pid: submitters and workers of the module's items, and
+    /// the tasks that printed its lines. A delayed item's queue event happens where its timer
+    /// fired (often the idle task), which is no lane: its submitter is where the timer was armed.
+    /// Callers first (by pid), then workers (by name).
     pub fn tasks(&self) -> Vec<Task> {
         let mut tasks: Vec<Task> = Vec::new();
-        let mut add = |t: &Task| {
-            if !tasks.contains(t) {
-                tasks.push(t.clone());
-            }
-        };
-        for r in &self.runs {
-            for at in [&r.armed, &r.queued, &r.start].into_iter().flatten() {
-                add(&at.task);
+        let seen = self
+            .runs
+            .iter()
+            .flat_map(|r| [r.submitted(), r.start.as_ref()])
+            .flatten()
+            .chain(self.lines.iter().map(|l| &l.at));
+        for at in seen {
+            if !tasks.iter().any(|t| t.pid == at.task.pid) {
+                tasks.push(at.task.clone());
             }
         }
-        for l in &self.lines {
-            add(&l.at.task);
-        }
-        // The queue event of a delayed item is in whatever context its timer fired (often the
-        // idle task): that context is not a lane unless something else happened there.
-        tasks.retain(|t| {
-            self.runs.iter().any(|r| {
-                r.armed.as_ref().is_some_and(|a| a.task == *t)
-                    || (r.armed.is_none() && r.queued.as_ref().is_some_and(|a| a.task == *t))
-                    || r.start.as_ref().is_some_and(|a| a.task == *t)
-            }) || self.lines.iter().any(|l| l.at.task == *t)
-        });
-        tasks.sort_by(|a, b| {
+        tasks.sort_by_key(|t| {
             (
-                a.is_worker(),
-                if a.is_worker() { 0 } else { a.pid },
-                &a.comm,
-                a.pid,
+                t.is_worker(),
+                if t.is_worker() { 0 } else { t.pid },
+                t.comm.clone(),
+                t.pid,
             )
-                .cmp(&(
-                    b.is_worker(),
-                    if b.is_worker() { 0 } else { b.pid },
-                    &b.comm,
-                    b.pid,
-                ))
         });
         tasks
     }
@@ -210,7 +195,7 @@ impl Timeline {
             .flat_map(|r| [&r.armed, &r.queued, &r.start])
             .flatten()
             .chain(self.lines.iter().map(|l| &l.at))
-            .filter(|a| a.task == *task)
+            .filter(|a| a.task.pid == task.pid)
             .map(|a| a.cpu)
             .collect();
         cpus.sort_unstable();
