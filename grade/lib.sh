@@ -29,10 +29,14 @@ wqtrace start 2>/dev/null || TRACE=
 # by_worker LINES: the lines (from plines) that a work item printed. The evidence is the trace:
 # the line's printk on that task between the workqueue core's execute_start and execute_end of
 # one of the module's work functions (workq-trace --printed: PID, 1 or 0, message). A line the
-# trace did not record (no tracefs) counts if a kworker printed it (its /proc comm).
+# trace did not record (no tracefs, or a buffer that overran) counts if a kworker printed it
+# (its /proc comm).
 by_worker() {
 	printed=
-	[ -z "$TRACE" ] || printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
+	# Only a complete trace is evidence: a buffer that overran lost its oldest events.
+	[ -z "$TRACE" ] || [ "$(cat /sys/kernel/tracing/per_cpu/cpu*/stats 2>/dev/null |
+		awk '/^overrun:/ { n += $2 } END { print n + 0 }')" != 0 ] ||
+		printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
 	while read -r ts pid msg; do
 		in_run=$(printf '%s\n' "$printed" | PID=$pid MSG=$msg awk -F '\t' '
 			$1 == ENVIRON["PID"] && substr($0, length($1) + length($2) + 3) == ENVIRON["MSG"] { print $2; exit }')
