@@ -25,6 +25,7 @@ render() {
 	local size profile
 	size=$(sed -n '1s/.* width="\([0-9]*\)[0-9.]*" height="\([0-9]*\)[0-9.]*".*/\1,\2/p' "$1")
 	profile=$(mktemp -d)
+	# A render takes about 1 s (under 2 s beside a make check); the limit only stops a hang.
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$profile" --window-size="${size:-1200,600}" --screenshot="$2" \
