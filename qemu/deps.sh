@@ -6,6 +6,24 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# install PACKAGE...: apt-get install as root, else one line naming the command.
+install() {
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		die "missing packages: $*; install them as root: apt-get install $*"
+	fi
+	note "installing Debian packages: $*"
+	apt-get update -qq || die "apt-get update failed; check /etc/apt/sources.list.d and the network"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
+		die "apt-get install $* failed; run it by hand to see why"
+}
+
+# rustc first: the LLVM it is built on decides which clang builds the kernel (qemu/lib.sh).
+if [ ! -x /usr/bin/rustc ]; then
+	install rustc-web
+	LLVM_SUFFIX=$(llvm_suffix)
+	LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
+fi
+
 # command -> Debian package that provides it.
 declare -A NEED=(
 	[/usr/bin/rustc]=rustc-web
@@ -49,13 +67,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 
 if [ ${#missing[@]} -gt 0 ]; then
 	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-		die "missing packages: ${missing[*]}; install them as root: apt-get install ${missing[*]}"
-	fi
-	note "installing Debian packages: ${missing[*]}"
-	apt-get update -qq || die "apt-get update failed; check /etc/apt/sources.list.d and the network"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-		die "apt-get install ${missing[*]} failed; run it by hand to see why"
+	install "${missing[@]}"
 fi
 
 if [ ! -x "$BINDGEN_ROOT/bin/bindgen" ]; then

@@ -16,8 +16,16 @@ CACHE=${RUST_WORKQ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rust_workq}
 # Where the per-run artefacts (module, tools, initramfs, logs) go inside the clone.
 OUT=${OUT:-$ROOT/build}
 
-# The toolchain the kernel is built with (see ../shared/notes/toolchain.md).
-LLVM_SUFFIX=-19
+# The toolchain the kernel is built with (see ../shared/notes/toolchain.md): clang of the LLVM
+# that rustc itself is built on, so that the kernel can inline its C helpers into Rust code
+# (CONFIG_RUST_INLINE_HELPERS needs the two LLVM majors equal). llvm_suffix prints the kernel's
+# LLVM= value for the installed /usr/bin/rustc, or for today's rustc-web (LLVM 22) before one is.
+llvm_suffix() {
+	local major
+	major=$(/usr/bin/rustc --version --verbose 2>/dev/null | sed -n 's/^LLVM version: \([0-9]*\)\..*/\1/p')
+	echo "-${major:-22}"
+}
+LLVM_SUFFIX=$(llvm_suffix)
 BINDGEN_VERSION=0.73.2
 BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
 export LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib

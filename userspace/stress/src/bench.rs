@@ -31,6 +31,10 @@ use rust_workq_abi::{
 use crate::dev;
 
 const DEVICES: [(&str, &str); 2] = [("Rust", "/dev/mydevice"), ("C", "/dev/mydevice_c")];
+/// How far ahead the coalesced-submission rounds arm the delayed item, each round waiting for it
+/// to run: 2000 calls with log lines take about 25 ms here (BENCH.md), so 500 ms stays 8x above
+/// them on a machine 2.5x slower; a round the item overtakes anyway is not counted.
+const COALESCE_AHEAD_MS: u32 = 500;
 /// The guest kernel's tick rate (qemu/flavors/base.config: CONFIG_HZ_250).
 const HZ: u64 = 250;
 
@@ -123,6 +127,8 @@ struct Row {
     name: String,
     n: String,
     values: [f64; 2],
+    /// Rust/C when it is not `values[0] / values[1]`: the median of paired rounds' ratios.
+    ratio: Option<f64>,
 }
 
 fn row(rows: &mut Vec<Row>, name: &str, n: impl ToString, values: [f64; 2]) {
@@ -130,6 +136,23 @@ fn row(rows: &mut Vec<Row>, name: &str, n: impl ToString, values: [f64; 2]) {
         name: name.into(),
         n: n.to_string(),
         values,
+        ratio: None,
+    });
+}
+
+/// A row from rounds that each measured both modules back to back: the columns are each
+/// module's median round, Rust/C the median of the rounds' own ratios, so that the machine
+/// changing speed between rounds (a shared host) moves both sides of a ratio alike.
+fn paired_row(rows: &mut Vec<Row>, name: &str, n: impl ToString, rounds: &[[f64; 2]]) {
+    let ratios = rounds.iter().map(|[r, c]| r / c).collect();
+    rows.push(Row {
+        name: name.into(),
+        n: n.to_string(),
+        values: [
+            median(rounds.iter().map(|v| v[0]).collect()),
+            median(rounds.iter().map(|v| v[1]).collect()),
+        ],
+        ratio: Some(median(ratios)),
     });
 }
 
@@ -198,9 +221,10 @@ fn throughput(
     rows: &mut Vec<Row>,
 ) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let mut rate = [Vec::new(), Vec::new()];
-    let mut coalesced = [Vec::new(), Vec::new()];
+    let mut rate = Vec::new();
+    let mut coalesced = Vec::new();
     for r in 0..rounds {
+        let mut round = [[0.0; 2]; 2];
         for d in order(r) {
             let path = DEVICES[d].1;
             drain(&files[d])?;
@@ -230,42 +254,45 @@ fn throughput(
             let secs = start.elapsed().as_secs_f64();
             let after = stats(&files[d])?.kick;
             let total = (procs * calls) as f64;
-            rate[d].push(total / secs);
-            coalesced[d].push(100.0 * (after.dropped - before.dropped) as f64 / total);
+            round[0][d] = total / secs;
+            round[1][d] = 100.0 * (after.dropped - before.dropped) as f64 / total;
         }
+        rate.push(round[0]);
+        coalesced.push(round[1]);
     }
     let n = format!("{rounds}x{procs}x{calls}");
-    let [r0, r1] = rate;
-    let [c0, c1] = coalesced;
-    row(
+    paired_row(
         rows,
         &format!("throughput, {procs} proc(s) (kicks/s)"),
         &n,
-        [median(r0), median(r1)],
+        &rate,
     );
-    row(
+    paired_row(
         rows,
         &format!("  coalesced, {procs} proc(s) (%)"),
         &n,
-        [median(c0), median(c1)],
+        &coalesced,
     );
     Ok(())
 }
 
-/// Requested vs observed delay of the delayed item, for delays spread from 10 ms to 2 s.
+/// Requested vs observed delay of the delayed item, for delays spread from 10 ms to 2 s. Both
+/// modules are armed back to back (in alternating order), so both timers start in the same
+/// tick as a rule: the rows compare the modules, not where in a 4 ms tick each call fell.
 fn delays(files: &[File; 2], count: u64, rows: &mut Vec<Row>) -> Result<(), String> {
     let mut err_ms = [Vec::new(), Vec::new()];
     let mut err_j = [Vec::new(), Vec::new()];
     for i in 0..count {
         // Log-spaced from 10 ms to 2000 ms.
         let ms = (10.0 * 200f64.powf(i as f64 / (count.max(2) - 1) as f64)).round() as u32;
+        let before = [stats(&files[0])?.delayed.ran, stats(&files[1])?.delayed.ran];
         for d in order(i) {
-            let f = &files[d];
-            let before = stats(f)?.delayed.ran;
-            if dev::ioctl_u32(f, KICK_DELAYED_MS, ms) != 0 {
+            if dev::ioctl_u32(&files[d], KICK_DELAYED_MS, ms) != 0 {
                 return Err("KICK_DELAYED_MS failed".into());
             }
-            let s = wait_ran(f, |s| &s.delayed, before)?;
+        }
+        for (d, f) in files.iter().enumerate() {
+            let s = wait_ran(f, |s| &s.delayed, before[d])?;
             let want_j = (u64::from(ms) * HZ).div_ceil(1000);
             err_ms[d].push(s.delayed.last_latency_ns as f64 / 1e6 - f64::from(ms));
             err_j[d].push(s.delayed.last_latency_jiffies as f64 - want_j as f64);
@@ -319,8 +346,9 @@ fn submission_cost(
         ("SPAWN (try_spawn/kmalloc)", SPAWN),
         ("KICK (struct item)", KICK),
     ] {
-        let mut ns = [Vec::new(), Vec::new()];
+        let mut ns = Vec::new();
         for r in 0..rounds {
+            let mut round = [0.0; 2];
             for d in order(r) {
                 let f = &files[d];
                 drain(f)?;
@@ -335,59 +363,58 @@ fn submission_cost(
                         return Err(format!("{name} failed: {}", dev::errno_name(e)));
                     }
                 }
-                ns[d].push(start.elapsed().as_nanos() as f64 / calls as f64);
+                round[d] = start.elapsed().as_nanos() as f64 / calls as f64;
             }
+            ns.push(round);
         }
-        let [a, b] = ns;
-        row(
+        paired_row(
             rows,
             &format!("{name} submit (ns)"),
             format!("{rounds}x{calls}"),
-            [median(a), median(b)],
+            &ns,
         );
     }
     Ok(())
 }
 
 /// Cost of a submission that is always coalesced, the same path in both modules whatever the
-/// workers do: the delayed item is armed 2 s ahead, then `calls` more `KICK_DELAYED_MS` each find
-/// it pending ("already queued"). A round in which the item ran early (not every call dropped)
-/// is not counted; the median of `rounds` rounds in alternating order.
+/// workers do: the delayed item is armed [`COALESCE_AHEAD_MS`] ahead, then `calls` more
+/// `KICK_DELAYED_MS` each find it pending ("already queued"). A round in which the item ran
+/// before the last call (not every call dropped) is not counted, nor the other module's half of
+/// that round; `rounds` rounds in alternating order.
 fn coalesced_cost(
     files: &[File; 2],
     calls: u64,
     rounds: u64,
     rows: &mut Vec<Row>,
 ) -> Result<(), String> {
-    let mut ns = [Vec::new(), Vec::new()];
+    let mut ns = Vec::new();
     for r in 0..rounds {
+        let mut round = [None; 2];
         for d in order(r) {
             let f = &files[d];
             drain(f)?;
-            if dev::ioctl_u32(f, KICK_DELAYED_MS, 2000) != 0 {
+            if dev::ioctl_u32(f, KICK_DELAYED_MS, COALESCE_AHEAD_MS) != 0 {
                 return Err("KICK_DELAYED_MS failed".into());
             }
             let before = stats(f)?.delayed.dropped;
             let start = Instant::now();
             for _ in 0..calls {
-                if dev::ioctl_u32(f, KICK_DELAYED_MS, 2000) != 0 {
+                if dev::ioctl_u32(f, KICK_DELAYED_MS, COALESCE_AHEAD_MS) != 0 {
                     return Err("KICK_DELAYED_MS failed".into());
                 }
             }
             let took = start.elapsed().as_nanos() as f64 / calls as f64;
             if stats(f)?.delayed.dropped - before == calls {
-                ns[d].push(took);
+                round[d] = Some(took);
             }
         }
+        if let [Some(rust), Some(c)] = round {
+            ns.push([rust, c]);
+        }
     }
-    let [a, b] = ns;
-    let n = format!("{}+{}x{calls}", a.len(), b.len());
-    row(
-        rows,
-        "KICK_DELAYED coalesced submit (ns)",
-        n,
-        [median(a), median(b)],
-    );
+    let n = format!("{}x{calls}", ns.len());
+    paired_row(rows, "KICK_DELAYED coalesced submit (ns)", n, &ns);
     Ok(())
 }
 
@@ -396,7 +423,7 @@ pub fn run(n: u64) -> Result<(), String> {
     let quick = n < 1000;
     let mut rows = Vec::new();
     let t = Instant::now();
-    let rounds = if quick { 2 } else { 6 };
+    let rounds = if quick { 2 } else { 12 };
     warm_up(&files)?;
     latency(&files, n, &mut rows)?;
     throughput(&files, 1, n, rounds, &mut rows)?;
@@ -409,10 +436,10 @@ pub fn run(n: u64) -> Result<(), String> {
         "metric", "n", "Rust", "C", "Rust/C"
     );
     for r in &rows {
-        let ratio = if r.values[1] != 0.0 {
-            format!("{:.2}", r.values[0] / r.values[1])
-        } else {
-            "-".into()
+        let ratio = match r.ratio {
+            Some(ratio) if ratio.is_finite() => format!("{ratio:.2}"),
+            None if r.values[1] != 0.0 => format!("{:.2}", r.values[0] / r.values[1]),
+            _ => "-".into(),
         };
         println!(
             "{:<36} {:>9} {:>12.2} {:>12.2} {:>8}",
