@@ -334,8 +334,41 @@ fn delays(files: &[File; 2], count: u64, rows: &mut Vec<Row>) -> Result<(), Stri
     Ok(())
 }
 
+/// The calls a submission-cost round makes on one module before it turns to the other.
+const BLOCK: u64 = 100;
+
+/// Makes `calls` calls of `call` on each module, in alternating blocks of [`BLOCK`], so that
+/// both meet the same machine (a shared host changes speed within milliseconds); returns each
+/// module's time per call in ns. `call` gets the call's index and fails with the errno.
+fn interleaved(
+    files: &[File; 2],
+    calls: u64,
+    first: u64,
+    call: impl Fn(&File, u64) -> i32,
+) -> Result<[f64; 2], i32> {
+    let mut ns = [0u128; 2];
+    let mut done = 0;
+    let mut block = first;
+    while done < calls {
+        let n = BLOCK.min(calls - done);
+        for d in order(block) {
+            let start = Instant::now();
+            for i in done..done + n {
+                match call(&files[d], i) {
+                    0 => {}
+                    e => return Err(e),
+                }
+            }
+            ns[d] += start.elapsed().as_nanos();
+        }
+        done += n;
+        block += 1;
+    }
+    Ok(ns.map(|t| t as f64 / calls as f64))
+}
+
 /// Cost of one submission seen from userspace: SPAWN (allocates a closure item) vs KICK (the
-/// embedded struct item); the median of `rounds` rounds in alternating order.
+/// embedded struct item); `rounds` rounds of interleaved calls.
 fn submission_cost(
     files: &[File; 2],
     calls: u64,
@@ -348,23 +381,16 @@ fn submission_cost(
     ] {
         let mut ns = Vec::new();
         for r in 0..rounds {
-            let mut round = [0.0; 2];
-            for d in order(r) {
-                let f = &files[d];
-                drain(f)?;
-                let start = Instant::now();
-                for i in 0..calls {
-                    let e = if cmd == SPAWN {
-                        dev::ioctl_u32(f, cmd, i as u32)
-                    } else {
-                        dev::ioctl_raw(f, cmd, 0)
-                    };
-                    if e != 0 {
-                        return Err(format!("{name} failed: {}", dev::errno_name(e)));
-                    }
+            drain(&files[0])?;
+            drain(&files[1])?;
+            let round = interleaved(files, calls, r, |f, i| {
+                if cmd == SPAWN {
+                    dev::ioctl_u32(f, cmd, i as u32)
+                } else {
+                    dev::ioctl_raw(f, cmd, 0)
                 }
-                round[d] = start.elapsed().as_nanos() as f64 / calls as f64;
-            }
+            })
+            .map_err(|e| format!("{name} failed: {}", dev::errno_name(e)))?;
             ns.push(round);
         }
         paired_row(
@@ -378,39 +404,34 @@ fn submission_cost(
 }
 
 /// Cost of a submission that is always coalesced, the same path in both modules whatever the
-/// workers do: the delayed item is armed [`COALESCE_AHEAD_MS`] ahead, then `calls` more
-/// `KICK_DELAYED_MS` each find it pending ("already queued"). A round in which the item ran
-/// before the last call (not every call dropped) is not counted, nor the other module's half of
-/// that round; `rounds` rounds in alternating order.
+/// workers do: both delayed items are armed [`COALESCE_AHEAD_MS`] ahead, then `calls` more
+/// interleaved `KICK_DELAYED_MS` each find theirs pending ("already queued"). A round in which
+/// an item ran before the last call (not every call dropped) is not counted.
 fn coalesced_cost(
     files: &[File; 2],
     calls: u64,
     rounds: u64,
     rows: &mut Vec<Row>,
 ) -> Result<(), String> {
+    let arm = |f: &File| dev::ioctl_u32(f, KICK_DELAYED_MS, COALESCE_AHEAD_MS);
+    let failed = |e| format!("KICK_DELAYED_MS failed: {}", dev::errno_name(e));
     let mut ns = Vec::new();
     for r in 0..rounds {
-        let mut round = [None; 2];
-        for d in order(r) {
-            let f = &files[d];
+        let mut before = [0; 2];
+        for (d, f) in files.iter().enumerate() {
             drain(f)?;
-            if dev::ioctl_u32(f, KICK_DELAYED_MS, COALESCE_AHEAD_MS) != 0 {
-                return Err("KICK_DELAYED_MS failed".into());
-            }
-            let before = stats(f)?.delayed.dropped;
-            let start = Instant::now();
-            for _ in 0..calls {
-                if dev::ioctl_u32(f, KICK_DELAYED_MS, COALESCE_AHEAD_MS) != 0 {
-                    return Err("KICK_DELAYED_MS failed".into());
-                }
-            }
-            let took = start.elapsed().as_nanos() as f64 / calls as f64;
-            if stats(f)?.delayed.dropped - before == calls {
-                round[d] = Some(took);
+            match arm(f) {
+                0 => before[d] = stats(f)?.delayed.dropped,
+                e => return Err(failed(e)),
             }
         }
-        if let [Some(rust), Some(c)] = round {
-            ns.push([rust, c]);
+        let round = interleaved(files, calls, r, |f, _| arm(f)).map_err(failed)?;
+        let dropped = [
+            stats(&files[0])?.delayed.dropped - before[0],
+            stats(&files[1])?.delayed.dropped - before[1],
+        ];
+        if dropped == [calls, calls] {
+            ns.push(round);
         }
     }
     let n = format!("{}x{calls}", ns.len());
