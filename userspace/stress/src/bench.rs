@@ -9,6 +9,7 @@ use nix::time::{
     ClockId, //
 };
 use std::{
+    collections::HashMap,
     fs::File,
     process::{
         Command,
@@ -439,7 +440,25 @@ fn coalesced_cost(
     Ok(())
 }
 
-pub fn run(n: u64) -> Result<(), String> {
+impl Row {
+    /// Rust/C: the paired rounds' median ratio, else the ratio of the two values; `None` when
+    /// there is none (C measured 0).
+    fn ratio(&self) -> Option<f64> {
+        match self.ratio {
+            Some(ratio) => Some(ratio).filter(|r| r.is_finite()),
+            None if self.values[1] != 0.0 => Some(self.values[0] / self.values[1]),
+            None => None,
+        }
+    }
+}
+
+/// The header of `bench --tsv`: a row per metric, `metric` as the table names it (without its
+/// indent), Rust/C empty where there is none.
+const TSV_HEADER: &str = "metric\tn\trust\tc\trust_over_c";
+
+/// `bench`: measures both modules and prints the table; with `tsv`, also writes the rows there
+/// as data ([`TSV_HEADER`]).
+pub fn run(n: u64, tsv: Option<&str>) -> Result<(), String> {
     let files = [open(DEVICES[0].1)?, open(DEVICES[1].1)?];
     let quick = n < 1000;
     let mut rows = Vec::new();
@@ -457,16 +476,148 @@ pub fn run(n: u64) -> Result<(), String> {
         "metric", "n", "Rust", "C", "Rust/C"
     );
     for r in &rows {
-        let ratio = match r.ratio {
-            Some(ratio) if ratio.is_finite() => format!("{ratio:.2}"),
-            None if r.values[1] != 0.0 => format!("{:.2}", r.values[0] / r.values[1]),
-            _ => "-".into(),
-        };
+        let ratio = r.ratio().map_or("-".into(), |x| format!("{x:.2}"));
         println!(
             "{:<36} {:>9} {:>12.2} {:>12.2} {:>8}",
             r.name, r.n, r.values[0], r.values[1], ratio
         );
     }
     println!("(bench ran {:.1} s)", t.elapsed().as_secs_f64());
+    if let Some(path) = tsv {
+        std::fs::write(path, to_tsv(&rows)).map_err(|e| format!("{path}: {e}"))?;
+    }
     Ok(())
+}
+
+fn to_tsv(rows: &[Row]) -> String {
+    let mut out = format!("{TSV_HEADER}\n");
+    for r in rows {
+        let ratio = r.ratio().map_or(String::new(), |x| x.to_string());
+        let [rust, c] = r.values;
+        out += &format!("{}\t{}\t{rust}\t{c}\t{ratio}\n", r.name.trim(), r.n);
+    }
+    out
+}
+
+/// The Rust and C values of each metric in a `bench --tsv` file.
+fn read_tsv(path: &str) -> Result<Metrics, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    parse_tsv(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+fn parse_tsv(text: &str) -> Result<Metrics, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some(TSV_HEADER) {
+        return Err("not a `workq-stress bench --tsv` file".into());
+    }
+    lines
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let value = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+            match (value(2), value(3)) {
+                (Some(rust), Some(c)) => Ok((f[0].to_string(), [rust, c])),
+                _ => Err(format!("bad row {line:?}")),
+            }
+        })
+        .collect()
+}
+
+/// `bench-logcost`: what the log lines cost each module, from the `bench --tsv` files of a run
+/// with them (`verbose=1`) and one without (`verbose=0`) in the same boot.
+pub fn log_cost(with: &str, without: &str) -> Result<(), String> {
+    let rows = log_cost_rows(&read_tsv(with)?, &read_tsv(without)?)?;
+    println!(
+        "{:<44} {:>12} {:>12} {:>8}",
+        "metric", "Rust", "C", "Rust/C"
+    );
+    for (name, [rust, c]) in rows {
+        let ratio = if c > 0.0 {
+            format!("{:.2}", rust / c)
+        } else {
+            "-".into()
+        };
+        println!("{name:<44} {rust:>12.0} {c:>12.0} {ratio:>8}");
+    }
+    Ok(())
+}
+
+type Metrics = HashMap<String, [f64; 2]>;
+
+/// Each log-cost row's Rust and C figure (ns): the metric with the lines minus without them.
+fn log_cost_rows(
+    with: &Metrics,
+    without: &Metrics,
+) -> Result<Vec<(&'static str, [f64; 2])>, String> {
+    let mut rows = Vec::new();
+    for (name, metric, to_ns) in [
+        (
+            "log lines in kick latency p50 (ns)",
+            "kick latency p50 (us)",
+            1000.0,
+        ),
+        (
+            "log line per KICK ioctl (ns)",
+            "KICK (struct item) submit (ns)",
+            1.0,
+        ),
+    ] {
+        let get = |m: &Metrics| {
+            m.get(metric)
+                .copied()
+                .ok_or_else(|| format!("no row {metric:?} in a bench --tsv file"))
+        };
+        let ([r1, c1], [r0, c0]) = (get(with)?, get(without)?);
+        rows.push((name, [(r1 - r0) * to_ns, (c1 - c0) * to_ns]));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(p50_us: [f64; 2], kick_ns: [f64; 2]) -> Vec<Row> {
+        let mut rows = Vec::new();
+        row(&mut rows, "kick latency p50 (us)", 10000, p50_us);
+        row(
+            &mut rows,
+            "  coalesced, 1 proc(s) (%)",
+            "12x1x10000",
+            [70.0, 0.0],
+        );
+        paired_row(
+            &mut rows,
+            "KICK (struct item) submit (ns)",
+            "12x2000",
+            &[kick_ns],
+        );
+        rows
+    }
+
+    #[test]
+    fn tsv_round_trip() {
+        let text = to_tsv(&rows([5.5, 5.0], [3000.0, 2000.0]));
+        assert_eq!(
+            text.lines().nth(2),
+            Some("coalesced, 1 proc(s) (%)\t12x1x10000\t70\t0\t")
+        );
+        let m = parse_tsv(&text).unwrap();
+        assert_eq!(m["kick latency p50 (us)"], [5.5, 5.0]);
+        assert_eq!(m["KICK (struct item) submit (ns)"], [3000.0, 2000.0]);
+        assert!(parse_tsv("metric\tn\n").is_err());
+        assert!(parse_tsv(&format!("{TSV_HEADER}\nx\t1\tnot-a-number\t2\t\n")).is_err());
+    }
+
+    #[test]
+    fn log_cost_subtracts_the_run_without_lines() {
+        let with = parse_tsv(&to_tsv(&rows([9.5, 9.0], [15000.0, 12000.0]))).unwrap();
+        let without = parse_tsv(&to_tsv(&rows([5.5, 5.0], [3000.0, 2000.0]))).unwrap();
+        let got = log_cost_rows(&with, &without).unwrap();
+        assert_eq!(
+            got[0],
+            ("log lines in kick latency p50 (ns)", [4000.0, 4000.0])
+        );
+        assert_eq!(got[1], ("log line per KICK ioctl (ns)", [12000.0, 10000.0]));
+        assert!(log_cost_rows(&with, &HashMap::new()).is_err());
+    }
 }

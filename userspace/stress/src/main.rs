@@ -6,7 +6,8 @@
 //! workq-stress mix [--procs P] [--calls N] [--seconds T] [--seed S] [--check]
 //! workq-stress fuzz [--threads T] [--calls N] [--seconds T] [--seed S]
 //! workq-stress enomem [--calls N] # SPAWN with slab allocations failing: expects ENOMEM
-//! workq-stress bench [--calls N] # Rust module vs its C twin (both loaded): `make bench`
+//! workq-stress bench [--calls N] [--tsv FILE] # Rust module vs its C twin (both loaded)
+//! workq-stress bench-logcost --with FILE --without FILE # the log lines' cost, from two --tsv
 //! ```
 //! Every run prints its seed; the same seed replays the same sequence of calls. With
 //! `--seconds`, `mix` and `fuzz` stop when the time is up (or after `--calls`, if given, comes
@@ -24,7 +25,8 @@ const USAGE: &str =
     "usage: workq-stress mix [--procs P] [--calls N] [--seconds T] [--seed S] [--check]
        workq-stress fuzz [--threads T] [--calls N] [--seconds T] [--seed S]
        workq-stress enomem [--calls N]
-       workq-stress bench [--calls N]";
+       workq-stress bench [--calls N] [--tsv FILE]
+       workq-stress bench-logcost --with FILE --without FILE";
 
 struct Opts {
     device: String,
@@ -33,6 +35,9 @@ struct Opts {
     seconds: Option<u64>,
     seed: u64,
     check: bool,
+    tsv: Option<String>,
+    with: Option<String>,
+    without: Option<String>,
 }
 
 /// How long a load runs: a number of calls, a deadline, or whichever comes first.
@@ -71,6 +76,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, lexopt::Error> 
         // A run that names no seed gets a random one (it prints it, so the run can be replayed).
         seed: fastrand::u64(..),
         check: false,
+        tsv: None,
+        with: None,
+        without: None,
     };
     let mut p = lexopt::Parser::from_args(args);
     while let Some(arg) = p.next()? {
@@ -81,6 +89,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, lexopt::Error> 
             Long("seed") => o.seed = p.value()?.parse()?,
             Long("check") => o.check = true,
             Long("device") => o.device = p.value()?.string()?,
+            Long("tsv") => o.tsv = Some(p.value()?.string()?),
+            Long("with") => o.with = Some(p.value()?.string()?),
+            Long("without") => o.without = Some(p.value()?.string()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -140,7 +151,11 @@ fn main() -> ExitCode {
             opts.seed,
         ),
         "enomem" => enomem(calls),
-        "bench" => bench::run(calls),
+        "bench" => bench::run(calls, opts.tsv.as_deref()),
+        "bench-logcost" => match (&opts.with, &opts.without) {
+            (Some(with), Some(without)) => bench::log_cost(with, without),
+            _ => Err("bench-logcost needs --with FILE and --without FILE".into()),
+        },
         "bench-kicks" => bench::kicks_worker(&opts.device, calls),
         _ => {
             eprintln!("{USAGE}");
