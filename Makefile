@@ -64,9 +64,8 @@ trace: ## record the workqueue tracepoints while CMD='...' runs: build/trace/{tr
 soak: ## the load/unload, concurrency and fuzz scenarios for SOAK_SECONDS each (default 600)
 	@SOAK_SECONDS=$${SOAK_SECONDS:-600} bash tests/host/suite.sh --default $${FLAVOR:-base} rmmod_cycles concurrency fuzz
 
-# TSC clock for nanosecond latencies; its calibration error cancels out of the Rust/C ratios.
-bench: ## the Rust module against its C twin in one boot (BENCH_CALLS=10000)
-	@bash qemu/run.sh --tsc --timeout 1800 "sh /demo/bench.sh $(BENCH_CALLS)"
+bench: ## the Rust module against its C twin in one boot (BENCH_CALLS=10000); rows in build/bench/
+	@bash bench/run.sh $(BENCH_CALLS)
 
 lint: ## rustfmt, clippy (CLIPPY=1) on every series, cargo fmt/clippy, shellcheck
 	@bash tests/host/lint.sh
