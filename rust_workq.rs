@@ -292,10 +292,11 @@ impl MiscDevice for DeviceState {
         Ok(module.state.clone())
     }
 
-    /// One handler per command, inlined into this `match` (`#[inline(always)]`, as is the
-    /// logging they share), so that a command is one function as a C driver's `switch` is: `make
-    /// bench` runs under TCG, where each call and return is a jump QEMU looks up at run time, and
-    /// the two that LLVM left here cost a fifth of a coalesced submission (BENCH.md).
+    /// One handler per command, inlined into this `match` so that a command is one function, as a
+    /// C driver's `switch` is (`#[inline(always)]` on those LLVM kept out of line: the handlers of
+    /// two commands each, `spawn`, and the logging they share). `make bench` runs under TCG, where
+    /// each call and return is a jump QEMU looks up at run time; the two calls LLVM left on the
+    /// coalesced path cost a fifth of that submission (BENCH.md).
     fn ioctl(me: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let arg = UserPtr::from_addr(arg);
         match cmd {

@@ -16,10 +16,10 @@ set +e
 bash "$ROOT/qemu/run.sh" --tsc --timeout 1800 --logdir "$out/guest" "sh /demo/bench.sh $calls"
 rc=$?
 set -e
+[ "$rc" = 0 ] || exit "$rc"
 for run in verbose1 verbose0; do
 	awk -F '\t' -v run="$run" '$1 == "bench" && $2 == run' "$out/guest/records.tsv" 2>/dev/null |
 		cut -f 3- >"$out/$run.tsv"
 	[ -s "$out/$run.tsv" ] || die "the guest sent no rows for $run (see $out/guest)"
 done
 note "bench: the rows as data in $out/verbose1.tsv and $out/verbose0.tsv"
-exit "$rc"

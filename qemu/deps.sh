@@ -20,13 +20,11 @@ install() {
 # rustc first: the LLVM it is built on decides which clang builds the kernel (qemu/lib.sh).
 if [ ! -x /usr/bin/rustc ]; then
 	install rustc-web
-	LLVM_SUFFIX=$(llvm_suffix)
-	LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
+	use_rustc_llvm
 fi
 
 # command -> Debian package that provides it.
 declare -A NEED=(
-	[/usr/bin/rustc]=rustc-web
 	[/usr/lib/rustlib/src/rust/library/core/src/lib.rs]=rust-web-src
 	[/usr/bin/clang$LLVM_SUFFIX]=clang$LLVM_SUFFIX
 	[/usr/bin/ld.lld$LLVM_SUFFIX]=lld$LLVM_SUFFIX

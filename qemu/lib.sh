@@ -18,17 +18,18 @@ OUT=${OUT:-$ROOT/build}
 
 # The toolchain the kernel is built with (see ../shared/notes/toolchain.md): clang of the LLVM
 # that rustc itself is built on, so that the kernel can inline its C helpers into Rust code
-# (CONFIG_RUST_INLINE_HELPERS needs the two LLVM majors equal). llvm_suffix prints the kernel's
-# LLVM= value for the installed /usr/bin/rustc, or for today's rustc-web (LLVM 22) before one is.
-llvm_suffix() {
+# (CONFIG_RUST_INLINE_HELPERS needs the two LLVM majors equal). use_rustc_llvm sets the kernel's
+# LLVM= suffix and bindgen's libclang for the installed /usr/bin/rustc, or for today's rustc-web
+# (LLVM 22) before one is installed (qemu/deps.sh calls it again after installing it).
+use_rustc_llvm() {
 	local major
 	major=$(/usr/bin/rustc --version --verbose 2>/dev/null | sed -n 's/^LLVM version: \([0-9]*\)\..*/\1/p')
-	echo "-${major:-22}"
+	LLVM_SUFFIX=-${major:-22}
+	export LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
 }
-LLVM_SUFFIX=$(llvm_suffix)
+use_rustc_llvm
 BINDGEN_VERSION=0.73.2
 BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
-export LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
 export PATH=$BINDGEN_ROOT/bin:$PATH
 
 # The make variables every kernel-side build (kernel, module, lint) passes.

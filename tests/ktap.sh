@@ -29,6 +29,21 @@ ktap_result() {
 	esac
 }
 
+# ktap_relay [PREFIX [SUFFIX]]: another KTAP stream's results (stdin), renumbered into this one,
+# each name as PREFIX NAME SUFFIX and a SKIP's reason kept; its diagnostics pass through, its
+# header, plan and totals do not (this stream has its own).
+ktap_relay() {
+	while IFS= read -r ktap_line; do
+		case $ktap_line in
+		"ok "*"# SKIP "*) ktap_r=${ktap_line#ok * }; ktap_result skip "${1:-}${ktap_r% \# SKIP *}${2:-}" "${ktap_r#* \# SKIP }" ;;
+		"ok "*) ktap_result pass "${1:-}${ktap_line#ok * }${2:-}" ;;
+		"not ok "*) ktap_result fail "${1:-}${ktap_line#not ok * }${2:-}" ;;
+		"TAP version"* | "1.."* | "# Totals"*) ;;
+		*) echo "$ktap_line" ;;
+		esac
+	done
+}
+
 # Diagnostic lines: each line of stdin, or the arguments, prefixed with "# ".
 ktap_diag() {
 	if [ $# -gt 0 ]; then echo "# $*"; else sed 's/^/# /'; fi

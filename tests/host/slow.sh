@@ -34,15 +34,7 @@ done < <(python3 "$ROOT/tests/results.py" verdicts "$log/results.json" 2>/dev/nu
 [ -f "$log/results.json" ] || { tail -n 5 "$log.err" | ktap_diag; ktap_result fail "slow: the suite ran"; }
 # make trace's checks at the same speed (its own retries and SKIP for a missed set-up).
 bash "$ROOT/tests/host/trace.sh" "$1" base "$OUT/slow-trace" >"$log.trace" 2>&1 || rc=1
-while IFS= read -r line; do
-	case $line in
-	"ok "*"# SKIP "*) r=${line#ok * }; ktap_result skip "slow: ${r% \# SKIP *} at SLOWDOWN=$SLOWDOWN" "${r#* \# SKIP }" ;;
-	"ok "*) ktap_result pass "slow: ${line#ok * } at SLOWDOWN=$SLOWDOWN" ;;
-	"not ok "*) ktap_result fail "slow: ${line#not ok * } at SLOWDOWN=$SLOWDOWN" ;;
-	"# Totals"* | "TAP version"*) ;;
-	*) echo "$line" ;;
-	esac
-done <"$log.trace"
+ktap_relay "slow: " " at SLOWDOWN=$SLOWDOWN" <"$log.trace"
 grep -qE '^(not )?ok ' "$log.trace" || ktap_result fail "slow: make trace at SLOWDOWN=$SLOWDOWN ran"
 # The plan last (TAP allows it): the trace's results are counted as they come.
 ktap_plan "$KTAP_N"

@@ -52,13 +52,7 @@ if [ "$rc" = 3 ]; then
 	exit 0
 fi
 # The checker's own results, renumbered into this stream.
-while IFS= read -r line; do
-	case $line in
-	"ok "*) ktap_result pass "${line#ok * }" ;;
-	"not ok "*) ktap_result fail "${line#not ok * }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$out/check.ktap"
+ktap_relay <"$out/check.ktap"
 ktap_diag "files: $out/{trace.txt,trace.json,timeline.svg,timeline.png}"
 ktap_totals
 [ "$KTAP_FAIL" = 0 ] && [ "$rc" = 0 ]

@@ -225,7 +225,7 @@ fn throughput(
     let mut rate = Vec::new();
     let mut coalesced = Vec::new();
     for r in 0..rounds {
-        let mut round = [[0.0; 2]; 2];
+        let (mut round_rate, mut round_coalesced) = ([0.0; 2], [0.0; 2]);
         for d in order(r) {
             let path = DEVICES[d].1;
             drain(&files[d])?;
@@ -255,11 +255,11 @@ fn throughput(
             let secs = start.elapsed().as_secs_f64();
             let after = stats(&files[d])?.kick;
             let total = (procs * calls) as f64;
-            round[0][d] = total / secs;
-            round[1][d] = 100.0 * (after.dropped - before.dropped) as f64 / total;
+            round_rate[d] = total / secs;
+            round_coalesced[d] = 100.0 * (after.dropped - before.dropped) as f64 / total;
         }
-        rate.push(round[0]);
-        coalesced.push(round[1]);
+        rate.push(round_rate);
+        coalesced.push(round_coalesced);
     }
     let n = format!("{rounds}x{procs}x{calls}");
     paired_row(
