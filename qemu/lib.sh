@@ -23,7 +23,8 @@ OUT=${OUT:-$ROOT/build}
 # (LLVM 22) before one is installed (qemu/deps.sh calls it again after installing it).
 use_rustc_llvm() {
 	local major
-	major=$(/usr/bin/rustc --version --verbose 2>/dev/null | sed -n 's/^LLVM version: \([0-9]*\)\..*/\1/p')
+	# No /usr/bin/rustc yet (a brand-new machine, before qemu/deps.sh): the default below.
+	major=$(/usr/bin/rustc --version --verbose 2>/dev/null | sed -n 's/^LLVM version: \([0-9]*\)\..*/\1/p') || major=
 	LLVM_SUFFIX=-${major:-22}
 	export LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
 }
