@@ -113,6 +113,12 @@ install() {
 	die "missing Debian packages ($why): $all; install them as root: apt-get install $all"
 }
 
+# One install at a time (make check's phases each prepare a kernel): a second waits, then finds
+# everything there.
+mkdir -p "$CACHE"
+exec 8>"$CACHE/.deps.lock"
+flock 8 || die "cannot lock $CACHE/.deps.lock"
+
 # rustc first: the LLVM it is built on decides which clang, lld and libclang the rest are.
 if [ ! -x /usr/bin/rustc ]; then
 	install rustc-web

@@ -21,7 +21,7 @@ candidate() {
 # Makes apt know trixie-backports (once per machine, as root).
 ensure_suite() {
 	apt-cache policy 2>/dev/null | grep -q "n=$suite" && return 0
-	local list=/etc/apt/sources.list.d/rust-workq-$suite.sources uri
+	local list=/etc/apt/sources.list.d/rust-workq-$suite.sources uri err
 	[ "$(id -u)" = 0 ] || die "apt does not know $suite; as root add a '$suite' entry to /etc/apt/sources.list.d (see qemu/fetch-source.sh) and run apt-get update"
 	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
@@ -39,7 +39,8 @@ Package: *
 Pin: release n=$suite
 Pin-Priority: 1
 EOT
-	apt-get update -qq || die "apt-get update failed after adding $suite"
+	err=$(apt-get update -qq 2>&1) ||
+		die "apt-get update failed after adding $suite (where linux-source-<series> comes from): $(tail -n 1 <<<"$err")"
 }
 
 # Supported series the mirror offers, newest first (offline: those already unpacked).

@@ -15,6 +15,11 @@ set -euo pipefail
 
 only=
 case ${1:-} in --module-only | --kernel-only | --key) only=${1#--}; shift ;; esac
+# What the build needs, first: finding the series asks apt, and a brand-new machine is told
+# what it lacks before anything else.
+t0=$(now)
+bash "$ROOT/qemu/deps.sh"
+phase_done "deps" "$t0"
 series=$(resolve_series "${1:---default}") || exit 1
 flavor=${2:-${FLAVOR:-base}}
 fcfg=$ROOT/qemu/flavors/$flavor.config
@@ -26,9 +31,6 @@ mkdir -p "$OUT"
 exec 9>"$OUT/.prepare-$series-$flavor.lock"
 flock 9 || die "cannot lock $OUT/.prepare-$series-$flavor.lock"
 
-t0=$(now)
-bash "$ROOT/qemu/deps.sh"
-phase_done "deps" "$t0"
 if [ "$only" = key ]; then
 	[ "$series" != custom ] || die "KDIR= is your own tree: it has no cache key"
 	exec bash "$ROOT/qemu/kernel.sh" --key "$series" "$flavor"
