@@ -26,6 +26,42 @@ word() {
 TRACE=/sys/kernel/tracing/trace
 wqtrace start 2>/dev/null || TRACE=
 
+# trace_complete: whether the trace is evidence: recorded (tracefs), and complete (a buffer that
+# overran lost its oldest events).
+trace_complete() {
+	[ -n "$TRACE" ] && [ "$(cat /sys/kernel/tracing/per_cpu/cpu*/stats 2>/dev/null |
+		awk '/^overrun:/ { n += $2 } END { print n + 0 }')" = 0 ]
+}
+
+# runs: what the kernel did with the module's work items since the check began, as records
+# (workq-trace --runs): "run I FUNCTION ARMED_PID ARMED_NS QUEUED_PID QUEUED_NS START_PID
+# START_NS END_NS WORKER" and "line I NS MESSAGE", tab-separated; empty fields for what did not
+# happen. Nothing when the trace is no evidence (trace_complete).
+runs() {
+	trace_complete && workq-trace --runs "$TRACE" 2>/dev/null
+}
+
+# submitted_by PID: the first run the task PID submitted (armed its timer or queued it) and
+# that has finished, as its "run" record.
+submitted_by() {
+	runs | awk -F '\t' -v p="$1" '$1 == "run" && ($4 == p || $6 == p) && $10 != "" { print; exit }'
+}
+
+# field RECORD N: the record's Nth tab-separated field.
+field() {
+	printf '%s\n' "$1" | cut -f "$2"
+}
+
+# printed_by_run I: the lines run I printed, one a line.
+printed_by_run() {
+	runs | awk -F '\t' -v i="$1" '$1 == "line" && $2 == i { sub(/^[^\t]*\t[^\t]*\t[^\t]*\t/, ""); print }'
+}
+
+# ms_after SECONDS NS: how many ms after the log timestamp SECONDS the trace time NS is.
+ms_after() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b / 1e9 - a) * 1000 }'
+}
+
 # by_worker LINES: the lines (from plines) that a work item printed. The evidence is the trace:
 # the line's printk on that task between the workqueue core's execute_start and execute_end of
 # one of the module's work functions (workq-trace --printed: PID, 1 or 0, message). A line the
@@ -33,10 +69,7 @@ wqtrace start 2>/dev/null || TRACE=
 # (its /proc comm).
 by_worker() {
 	printed=
-	# Only a complete trace is evidence: a buffer that overran lost its oldest events.
-	[ -z "$TRACE" ] || [ "$(cat /sys/kernel/tracing/per_cpu/cpu*/stats 2>/dev/null |
-		awk '/^overrun:/ { n += $2 } END { print n + 0 }')" != 0 ] ||
-		printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
+	! trace_complete || printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
 	while read -r ts pid msg; do
 		in_run=$(printf '%s\n' "$printed" | PID=$pid MSG=$msg awk -F '\t' '
 			$1 == ENVIRON["PID"] && substr($0, length($1) + length($2) + 3) == ENVIRON["MSG"] { print $2; exit }')

@@ -7,6 +7,7 @@
 //! workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] TRACE
 //! workq-trace [--module NAME] --outstanding TRACE
 //! workq-trace [--module NAME] --printed TRACE
+//! workq-trace [--module NAME] --runs TRACE
 //! ```
 //!
 //! TRACE is tracefs's `trace` file as recorded (`-` for standard input) with the events
@@ -17,11 +18,14 @@
 //! before it stops the trace. `--printed` lists the module's lines as `PID<TAB>IN_RUN<TAB>MESSAGE`
 //! (the message without the `NAME: ` prefix; IN_RUN 1 if the task was running one of the
 //! module's work items when it printed it, else 0): the grader's evidence that a line came from a
-//! work item (`grade/lib.sh`).
+//! work item (`grade/lib.sh`). `--runs` prints a record per run of the module's items (who
+//! armed, queued and ran it, when, and what it printed: `runs.rs`), from which the grader judges
+//! the mechanism an exercise teaches.
 
 mod chrome;
 mod model;
 mod parse;
+mod runs;
 mod svg;
 mod text;
 
@@ -42,6 +46,7 @@ struct Args {
     text: bool,
     outstanding: bool,
     printed: bool,
+    runs: bool,
     input: String,
 }
 
@@ -55,6 +60,7 @@ fn args() -> Result<Args, lexopt::Error> {
         text: false,
         outstanding: false,
         printed: false,
+        runs: false,
         input: String::new(),
     };
     let mut input = None;
@@ -68,8 +74,9 @@ fn args() -> Result<Args, lexopt::Error> {
             Long("text") => a.text = true,
             Long("outstanding") => a.outstanding = true,
             Long("printed") => a.printed = true,
+            Long("runs") => a.runs = true,
             Long("help") | Short('h') => {
-                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed] TRACE");
+                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed | --runs] TRACE");
                 std::process::exit(0);
             }
             Value(v) if input.is_none() => input = Some(v.string()?),
@@ -116,6 +123,10 @@ fn main() -> ExitCode {
         } else {
             ExitCode::FAILURE
         };
+    }
+    if a.runs {
+        print!("{}", runs::render(&t));
+        return ExitCode::SUCCESS;
     }
     if a.printed {
         let prefix = format!("{}: ", a.module);
