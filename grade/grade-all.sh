@@ -141,12 +141,14 @@ for d in "${entries[@]}"; do
 	t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a + 0.5 }')
 	graded=$((graded + 1)) spent=$((spent + t))
 	left=$(((n - i) * spent / graded))
-	if [ "$rc" = 2 ]; then
+	if [ "$rc" = 2 ] || [ ! -f "$out/results.json" ]; then
 		rm -f "$out/results.json"
 		printf '[%d/%d] %s: the grader could not run (%s); rerun to retry\n' "$i" "$n" "$show" "$(tail -n 1 "$out/grade.err" | LC_ALL=C tr '\000-\037\177' '?')"
 		continue
 	fi
-	echo "$key" >"$out/key"
+	# Exit 3: graded, but a check could not be (named in results.json and in class.csv's
+	# "inconclusive"); its row stays, and the next run grades it again (no key).
+	[ "$rc" = 3 ] || echo "$key" >"$out/key"
 	printf '[%d/%d] %s: %s (%d s)%s, about %d min %02d s left\n' "$i" "$n" "$show" \
 		"$(python3 "$ROOT/grade/class.py" --score "$out/results.json")" "$t" "$again" $((left / 60)) $((left % 60))
 done

@@ -11,7 +11,8 @@
 #   DEBUG=1           the debug kernel (KASAN, lockdep, DEBUG_OBJECTS) instead of the base one
 #   GRADE_OUT=DIR     where the results go (default build/grade): results.json, ktap, log/
 # Prints one line per check, one per exercise and "Score: P/M" last. Exit 0 at full marks, 1
-# below, 2 when the grader itself could not run (no kernel, bad arguments).
+# below, 2 when the grader itself could not run (no kernel, bad arguments), 3 when a check could
+# not be graded (its set-up never happened: named in the report and results.json).
 #
 # The submission is untrusted: it is built by build_submission (qemu/lib.sh), in a sandbox.
 set -uo pipefail

@@ -1,4 +1,7 @@
 # shellcheck shell=sh
+# SC2016: awk programs in single quotes; SC2034: the scenes set variables for the checks that
+# source this file; SC2317: predicates for wait_until, called indirectly.
+# shellcheck disable=SC2016,SC2034,SC2317
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for the grader's checks (grade/checks/), on top of the guest tests' own (tests/guest/
 # lib.sh). A check relies only on what the lab text and the ABI table fix: the command numbers,
@@ -33,18 +36,43 @@ trace_complete() {
 		awk '/^overrun:/ { n += $2 } END { print n + 0 }')" = 0 ]
 }
 
-# runs: what the kernel did with the module's work items since the check began, as records
+# The runs: what the kernel did with the module's work items since the check began, as records
 # (workq-trace --runs): "run I FUNCTION ARMED_PID ARMED_NS QUEUED_PID QUEUED_NS START_PID
-# START_NS END_NS WORKER" and "line I NS MESSAGE", tab-separated; empty fields for what did not
-# happen. Nothing when the trace is no evidence (trace_complete).
-runs() {
-	trace_complete && workq-trace --runs "$TRACE" 2>/dev/null
+# START_NS END_NS WORKER", "line I NS MESSAGE" and "pending ARMED_PID ARMED_NS" (a delayed-work timer
+# armed and not yet fired), tab-separated; empty fields for what did not
+# happen. snap writes them to $RUNS and fails when the trace is no evidence (trace_complete); the
+# helpers below read the last snap. A function of a module unloaded since the check began shows
+# as its address, the same for all its runs.
+RUNS=/tmp/runs.tsv
+snap() {
+	trace_complete && workq-trace --runs "$TRACE" >"$RUNS" 2>/dev/null
 }
 
-# submitted_by PID: the first run the task PID submitted (armed its timer or queued it) and
-# that has finished, as its "run" record.
+# sel CONDITION: the run records of the last snap for which the awk CONDITION on their fields
+# holds ($3 the function, $4/$6 who armed/queued it, $9 its start, $10 its end, ...); p is the
+# pid given as second argument, t a trace time (ns) as third.
+sel() {
+	awk -F '\t' -v p="${2:-}" -v t="${3:-0}" "\$1 == \"run\" && ($1)" "$RUNS"
+}
+
+# submitted_by PID: the runs the task PID submitted (armed its timer or queued it).
 submitted_by() {
-	runs | awk -F '\t' -v p="$1" '$1 == "run" && ($4 == p || $6 == p) && $10 != "" { print; exit }'
+	sel '$4 == p || ($4 == "" && $6 == p)' "$1"
+}
+
+# has_run PID: snap, and the task PID submitted a run that has ended.
+has_run() {
+	snap && [ -n "$(submitted_by "$1" | awk -F '\t' '$10 != ""')" ]
+}
+
+# await_run PID [SECONDS]: waits (default 5 s, scaled) until a run the task PID submitted has
+# ended; prints the first such run's record, or fails the check with what the module did.
+await_run() {
+	if ! wait_until "${2:-5}" has_run "$1"; then
+		gap "the ioctl (pid $1) submits a work item that runs on a worker within $(scaled "${2:-5}") s" \
+			"nothing it submitted ran" "${3:-}"
+	fi
+	submitted_by "$1" | awk -F '\t' '$10 != "" { print; exit }'
 }
 
 # field RECORD N: the record's Nth tab-separated field.
@@ -52,14 +80,78 @@ field() {
 	printf '%s\n' "$1" | cut -f "$2"
 }
 
-# printed_by_run I: the lines run I printed, one a line.
-printed_by_run() {
-	runs | awk -F '\t' -v i="$1" '$1 == "line" && $2 == i { sub(/^[^\t]*\t[^\t]*\t[^\t]*\t/, ""); print }'
+# said I: what run I printed, quoted, joined by " | " (at most 300 characters).
+said() {
+	awk -F '\t' -v i="$1" '$1 == "line" && $2 == i {
+		m = $0; sub(/^[^\t]*\t[^\t]*\t[^\t]*\t/, "", m); s = s (s == "" ? "" : " | ") "\"" m "\"" }
+		END { if (length(s) > 300) s = substr(s, 1, 297) "..."; print s }' "$RUNS"
+}
+
+# said_count I: how many lines run I printed.
+said_count() {
+	awk -F '\t' -v i="$1" '$1 == "line" && $2 == i { n++ } END { print n + 0 }' "$RUNS"
 }
 
 # ms_after SECONDS NS: how many ms after the log timestamp SECONDS the trace time NS is.
 ms_after() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b / 1e9 - a) * 1000 }'
+}
+
+# took RECORD: how long the run ran, in ms.
+took() {
+	awk -v a="$(field "$1" 9)" -v b="$(field "$1" 10)" 'BEGIN { printf "%d", (b - a) / 1e6 }'
+}
+
+# story: what the module's work items did since the check began, from the last snap, one run a
+# line (at most 8, then how many more): who submitted it and when, which worker ran it, how long,
+# what it printed. Times are ms after the check's first ioctl ($T0, a log timestamp).
+story() {
+	[ -s "$RUNS" ] || {
+		echo "no work function of the module was submitted or ran"
+		return
+	}
+	awk -F '\t' -v t0="${T0:-0}" '
+		function at(ns) { return sprintf("%+d ms", (ns / 1e9 - t0) * 1000) }
+		$1 == "run" {
+			n++; i = $2; order[n] = i
+			s = $3 ":"
+			if ($4 != "") s = s " timer armed by pid " $4 " at " at($5) ","
+			if ($6 != "") s = s " queued by " ($4 != "" ? "its timer" : "pid " $6) " at " at($7) ","
+			if ($9 == "") s = s " not run yet"
+			else {
+				s = s " ran on " $11 " at " at($9)
+				s = s ($10 == "" ? ", still running" : sprintf(" for %d ms", ($10 - $9) / 1e6))
+			}
+			text[i] = s
+		}
+		$1 == "line" {
+			m = $0; sub(/^[^\t]*\t[^\t]*\t[^\t]*\t/, "", m)
+			if (length(m) > 120) m = substr(m, 1, 117) "..."
+			printed[$2] = printed[$2] (printed[$2] == "" ? ", printed \"" : " | \"") m "\""
+		}
+		END {
+			for (k = 1; k <= n && k <= 8; k++) {
+				i = order[k]
+				print "  " text[i] (printed[i] == "" ? ", printed nothing" : printed[i])
+			}
+			if (n > 8) print "  ... and " n - 8 " more run(s)"
+		}' "$RUNS"
+}
+
+# gap EXPECTED DID [HINT]: fails the check showing the gap: what it expected, what the module did
+# (a sentence), the kernel's record of its work items during the check (story, when traced), and
+# a hint from the lab. On stderr, so that it shows from a command substitution too.
+gap() {
+	{
+		echo "expected: $1"
+		echo "the module: $2"
+		if snap; then
+			echo "the kernel's record of the module's work items (ms after the check's first ioctl):"
+			story
+		fi
+		[ -z "${3:-}" ] || echo "hint: $3"
+	} >&2
+	fail "expected $1"
 }
 
 # by_worker LINES: the lines (from plines) that a work item printed. The evidence is the trace:
@@ -120,6 +212,12 @@ caller_pid() {
 	cat /tmp/caller
 }
 
+# began: after a call, PID (its process) and T0 (the log time of its first ioctl), which story
+# and the feedback count from.
+began() {
+	PID=$(caller_pid) T0=$(mark_ts issuing 1)
+}
+
 # How long the last call's ioctl took, in microseconds, as the tool measured it.
 call_us() {
 	marks | sed -n 's/.* returned after \([0-9]*\) us (1 of 1)$/\1/p' | tail -n 1
@@ -131,14 +229,118 @@ random_value() {
 	echo $((v + 100))
 }
 
-# unload_quietly WHAT PHRASE [SECONDS]: rmmod while WHAT is going on must succeed, then no line
-# with PHRASE may appear for SECONDS (default 0.5; a forgotten item would run in freed code), and
-# the module must load again cleanly.
-unload_quietly() {
+# unload WHAT [SECONDS]: rmmod while WHAT is going on must succeed (marks M1 before it, M2 after
+# it returned); then for SECONDS (default 0.5) no work function of the module may start and no
+# line of the module may appear (a forgotten item would run in freed code), and the module must
+# load again cleanly. The caller checks first that WHAT was going on: from the snap after the
+# unload (snap), the trace as it stands then.
+unload() {
+	M1=$(kmark "rmmod with $1")
 	rmmod rust_workq || fail "rmmod failed with $1"
-	n=$(plines "$(word "$2")" | wc -l)
-	usleep "$(awk -v s="${3:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
-	[ "$(plines "$(word "$2")" | wc -l)" = "$n" ] || fail "\"$2\" lines after rmmod with $1"
+	M2=$(kmark "rmmod returned")
+	usleep "$(awk -v s="${2:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
+	late=$(plines '' | awk -v t="$M2" '$1 > t' | head -n 3 | cut -d' ' -f3- | tr '\n' '|')
+	[ -z "$late" ] || fail "the module printed after rmmod returned, with $1: $late"
+	if snap; then
+		n=$(sel '$9 != "" && $9 / 1e9 > t' "" "$M2" | wc -l)
+		[ "$n" = 0 ] || gap "after rmmod returns, no work function of the module runs" "$n run(s) started after rmmod returned, with $1" \
+			"Before the module goes, every item must be cancelled or have finished: the stopping flag, and waiting for pending work."
+	fi
 	insmod "$MOD" || fail "insmod failed after the rmmod"
 	[ -c "$DEV" ] || fail "$DEV missing after reloading"
+}
+
+# chain PID: the self-rescheduling chain the task PID started, from the last snap: its first run
+# of a work function, then each run of the same function submitted from inside the previous one
+# (by its worker, between its start and end), in order, up to the first run that submitted none.
+chain() {
+	awk -F '\t' -v p="$1" '$1 == "run" {
+		n++; r[n] = $0; f[n] = $3; w[n] = $8; s[n] = $9; e[n] = $10
+		sp[n] = ($4 != "" ? $4 : $6); sn[n] = ($4 != "" ? $5 : $7)
+	}
+	END {
+		for (k = 1; k <= n && sp[k] != p; k++) {}
+		if (k > n) exit
+		print r[k]
+		while (s[k] != "") {
+			for (j = k + 1; j <= n; j++)
+				if (f[j] == f[k] && sp[j] == w[k] && sn[j] >= s[k] && (e[k] == "" || sn[j] <= e[k])) break
+			if (j > n) exit
+			print r[j]
+			k = j
+		}
+	}' "$RUNS"
+}
+
+# chain_runs PID: how many runs of PID's chain have ended.
+chain_runs() {
+	chain "$1" | awk -F '\t' '$10 != ""' | wc -l
+}
+
+# chain_ended PID: snap, and PID's chain has ended: its last run ended and submitted no next
+# (no run, and no timer still pending, armed by its worker while it ran).
+chain_ended() {
+	snap || return 1
+	last=$(chain "$1" | tail -n 1)
+	[ -n "$last" ] && [ -n "$(field "$last" 10)" ] &&
+		awk -F '\t' -v w="$(field "$last" 8)" -v s="$(field "$last" 9)" -v e="$(field "$last" 10)" '
+			$1 == "pending" && $2 == w && $3 >= s && $3 <= e { found = 1 } END { exit found }' "$RUNS"
+}
+
+# Exercise 8's scene, for its checks: START_RESCHED with a period of 1 s (times the speed factor),
+# rmmod right after the chain's first run, then 1.5 periods of quiet. Sets F (the chain's work
+# function, as the trace names it after the unload: an address; FN is its name), FINAL (the runs of F that started after M1,
+# the mark written just before rmmod: the stopping flag's final run, and nothing else), PERIOD,
+# PID and T0. The
+# set-up needs the chain still active at rmmod and rmmod over before the next run was due: else
+# missed (the machine was too slow), and the check runs again.
+HINT8="An AtomicBool stopping flag: the module's drop sets it (Release) before the registration goes; run checks it (Acquire) first, prints one final line and does not re-enqueue."
+e8_scene() {
+	PERIOD=$(($(scaled 1) * 1000))
+	call START_RESCHED -v "$PERIOD"
+	began
+	trace_complete || return 1
+	first() { snap && [ "$(chain_runs "$PID")" -ge 1 ]; }
+	wait_until 5 first ||
+		gap "START_RESCHED starts the self-rescheduling chain of exercise 4" "no run of it ended within $(scaled 5) s" "$HINT8"
+	FN=$(field "$(chain "$PID" | head -n 1)" 3)
+	M1=$(kmark "rmmod during the chain")
+	rmmod rust_workq || fail "rmmod failed while the self-rescheduling item was active"
+	M2=$(kmark "rmmod returned")
+	usleep $((PERIOD * 1500))
+	snap || return 1
+	c=$(chain "$PID")
+	F=$(field "$(echo "$c" | head -n 1)" 3)
+	# The chain's last run before rmmod, and the next one it submitted.
+	before_m1=$(echo "$c" | awk -F '\t' -v m="$M1" '$9 != "" && $9 / 1e9 < m' | tail -n 1)
+	next=$(echo "$c" | awk -F '\t' -v m="$M1" '$9 == "" || $9 / 1e9 >= m' | head -n 1)
+	[ -n "$next" ] || [ "$(echo "$c" | grep -c .)" -gt 1 ] ||
+		gap "a self-rescheduling chain (exercise 4) for rmmod to stop" "the ioctl's run of $FN queued no next run: no chain to stop" "$HINT8"
+	[ -n "$next" ] ||
+		missed "the chain had ended ($(echo "$c" | grep -c .) runs) before rmmod came, $(ms_after "$M1" "$(field "$before_m1" 9)" | tr -d -) ms after its last run"
+	a=$(field "$next" 5)
+	[ -n "$a" ] || a=$(field "$next" 7)
+	due=$(awk -v a="$a" -v p="$PERIOD" 'BEGIN { printf "%.6f", a / 1e9 + p / 1000 }')
+	before "$M2" "$due" ||
+		missed "rmmod took $(ms_between "$M1" "$M2") ms, past the chain's next run (due $(ms_between "$M1" "$due") ms after it began)"
+	FINAL=$(sel '$3 == p && $9 != "" && $9 / 1e9 > t' "$F" "$M1")
+	insmod "$MOD" || fail "insmod failed after the rmmod"
+}
+
+# Exercise 4's scene, for its checks: START_RESCHED with a period of 20 ms. Sets PID and T0.
+HINT4="In run, after printing, re-enqueue the same Arc (workqueue::system().enqueue(this.clone())); an AtomicUsize counter stops re-enqueueing at a threshold."
+e4_scene() {
+	call START_RESCHED -v 20
+	began
+}
+
+# Exercise 6's scene, for its checks: KICK_DELAYED, then its run. Sets pid, T0, R (the first run
+# the ioctl submitted that ended), FUNC, WORKER, START (ms after the ioctl) and RAN (ms), or fails.
+HINT6="A DelayedWork field (impl_has_delayed_work!, new_delayed_work!), scheduled with enqueue_delayed(state.clone(), delay), the delay in jiffies: msecs_to_jiffies(2000)."
+e6_scene() {
+	call KICK_DELAYED
+	began
+	trace_complete || return 1
+	R=$(await_run "$PID" 8 "$HINT6")
+	FUNC=$(field "$R" 3) WORKER=$(field "$R" 11) START=$(ms_after "$T0" "$(field "$R" 9)") RAN=$(took "$R")
 }

@@ -7,14 +7,48 @@ show. Called by grade.sh.
 
 Usage: report.py --results FILE --ktap FILE --json FILE --kernel NAME --module DIR --seconds S
                  [--build-log FILE] [--exercise N] [--hidden CHECK]... CHECK...
-Exit 0 at full marks, 1 below, 2 when the checks did not run at all or a check was inconclusive
-(its set-up never happened on this machine: the grader's failure, which costs the student nothing).
+Exit 0 at full marks, 1 below, 2 when the checks did not run at all, 3 when a check was
+inconclusive (its set-up never happened on this machine: the grader's failure, which costs the
+student nothing): its points are shown as not graded, "Score: 105/115 (10 not graded: ...)", and
+results.json is written all the same.
+
+What the student reads (the terminal, results.json's texts) holds what the checks found; the
+harness's own state (the speed factor, how often a set-up was missed and retried, how the guest
+was put back) goes to grader.log beside results.json and to its extra_data. Text from the module
+or the compiler has its control characters escaped, and the results directory's path is left out.
 """
 import argparse
 import json
 import re
 import sys
 from pathlib import Path
+
+# The runner's lines about itself, not about the module (tests/guest/run.sh).
+HARNESS = re.compile(r"^(runner: |  module was not loaded|\S+@\S+: attempt \d+ of \d+: |\S+@\S+ inconclusive: )")
+
+
+def clean(text):
+    """Text that came from the module or the compiler, safe for a terminal and a JSON reader:
+    control characters (ESC, CR, NUL, ...) as \\xNN."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def crash_lines(out):
+    """What a crash's output shows: the runner's verdict lines, then from the console the panic's
+    message and its cause (the line after "panicked at"), the first BUG/WARNING/Oops line, and the
+    module's first frames, not the register dump."""
+    keep = out[:4]
+    console = out[4:]
+    picked = []
+    for k, l in enumerate(console):
+        if "panicked at" in l:
+            picked += console[k:k + 2]
+        elif re.search(r"(BUG:|WARNING:|Oops|Kernel panic)", l) and len(picked) < 6:
+            picked.append(l)
+    frames = [l for l in console if "[rust_workq]" in l and "RIP:" not in l][:5]
+    shown = list(dict.fromkeys(picked)) + (["the module's frames:"] + frames if frames else [])
+    return keep + (["the kernel said:"] + shown if shown else console[-20:])
+
 
 EXERCISE_9 = "exercise 9: graded by hand (a written answer: which queue for each workload, and why)"
 
@@ -70,9 +104,16 @@ def main():
     if a.results and Path(a.results).exists():
         data = json.loads(Path(a.results).read_text())
         results = {t["name"].split("@")[0]: t for t in data["tests"]}
-        factor = f"{data['speed_factor']} ({data['speed_factor_source']})"
+        factor = {"speed_factor": data["speed_factor"], "source": data["speed_factor_source"]}
     else:
         factor = None
+    out_dir = Path(a.json).parent
+    # The harness's own state, for the instructor: grader.log beside results.json.
+    harness = [f"speed factor {factor['speed_factor']} ({factor['source']})"] if factor else []
+
+    def shown(line):
+        """A line as the student sees it: escaped, without the results directory's path."""
+        return clean(line).replace(f"{out_dir}/", "").replace(str(out_dir), ".")
     ran = a.build_log is not None or not checks or any(
         l.startswith("TAP version") for l in Path(a.ktap).read_text().splitlines()
     )
@@ -80,9 +121,7 @@ def main():
         print(f"grade: the checks did not run (see {Path(a.ktap).parent / 'suite.err'})", file=sys.stderr)
         return 2
 
-    print(f"Grading {a.module} on {a.kernel}")
-    if factor:
-        print(f"time limits scaled by the machine's speed factor {factor}")
+    print(f"Grading {clean(Path(a.module).name)} on {a.kernel}")
     # What the build's sandbox refused, so that the instructor sees what a submission tried.
     log = Path(a.build_log or Path(a.ktap).parent / "module" / "build.log")
     log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -92,14 +131,14 @@ def main():
                             r"Operation not permitted|No space left on device|left out", l)
                and "error[" not in l]
     for l in list(dict.fromkeys(refused))[:8]:
-        print(f"sandbox: the build tried, and was refused: {l[:200]}")
+        print(f"sandbox: the build tried, and was refused: {shown(l[:200])}")
     if log.exists() and log.stat().st_size >= 1 << 20:
         print("sandbox: the build's output reached its cap of 1 MiB: the build was stopped there")
     build_errors = ""
     if a.build_log is not None:
         # The compiler's messages, without make's and kbuild's own progress lines.
         build_errors = "\n".join(
-            l for l in log_text.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
+            shown(l) for l in log_text.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
         )
         print("the module does not build: every check scores 0. The compiler said:")
         for l in build_errors.splitlines()[:60]:
@@ -111,7 +150,8 @@ def main():
         return "loading and unloading" if e == "0" else f"exercise {e}"
 
     order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
-    tests, score, total, per_exercise, crashed, inconclusive = [], 0, 0, {}, [], []
+    tests, score, total, per_exercise, crashed, inconclusive, not_graded = [], 0, 0, {}, [], [], 0
+    attempts = {}
     exercises = sorted({c["exercise"] for c in checks} | ({"9"} if a.exercise in (None, "9") else set()), key=order)
     for e in exercises:
         mine = [c for c in checks if c["exercise"] == e]
@@ -129,40 +169,47 @@ def main():
                 verdict, out, took, limit = "fail", ["no result: the guest stopped before this check"], None, c["limit"]
             else:
                 verdict, took, limit = r["verdict"], r["seconds"], r["limit"] or c["limit"]
-                out = printed.get(c["name"], [])
+                said = printed.get(c["name"], [])
+                harness += [f"{c['name']}: {l}" for l in said if HARNESS.match(l)]
+                out = [shown(l) for l in said if not HARNESS.match(l) and not l.startswith("SETUP MISSED: ")]
                 if (r["attempts"] or 1) > 1:
-                    out = out + [f"(set-up missed, run {r['attempts']} times in all)"]
+                    attempts[c["name"]] = r["attempts"]
+                    harness.append(f"{c['name']}: run {r['attempts']} times in all (set-up missed)")
             pts = c["points"] if verdict == "pass" else 0
             if verdict == "crash":
                 crashed.append(c["name"])
+                out = crash_lines(out)
             if verdict == "inconclusive":
-                inconclusive.append(f"{c['name']}: {r['reason']}")
-            counted = verdict not in ("skip", "inconclusive")
+                why = shown(r["reason"])
+                inconclusive.append(f"{c['name']}: {why}")
+                not_graded += c["points"]
+                out = [f"not graded: {why}. The grader's failure, not the module's: grade again on a less busy machine, or with TIMEOUT_MUL=3 (every window and limit scales with it)."]
+            counted = verdict != "skip"
             got += pts
             worth += c["points"] if counted else 0
             when = f"{took}s" if took is not None else "-"
-            label = {"pass": "OK", "fail": "FAIL", "crash": "FAIL", "skip": "SKIP", "inconclusive": "INCONCLUSIVE"}[verdict]
-            shown = f"{pts}/{c['points']}" if counted else "not counted"
-            print(f"  {c['name']:<28} {label:<4} {shown:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
+            label = {"pass": "OK", "fail": "FAIL", "crash": "FAIL", "skip": "SKIP", "inconclusive": "NOT GRADED"}[verdict]
+            points = f"{pts}/{c['points']}" if verdict not in ("skip", "inconclusive") else ("not graded" if counted else "not counted")
+            print(f"  {c['name']:<28} {label:<4} {points:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
             if verdict != "pass":
-                # What it said first (the verdict, a crash's cause), then the end (the panic).
-                shown_lines = out if len(out) <= 25 else out[:4] + ["..."] + out[-20:]
+                shown_lines = out if len(out) <= 40 else out[:36] + ["..."] + out[-3:]
                 for l in shown_lines:
                     print("      " + l)
             tests.append({
                 "name": f"{section(e)}: {c['name']}",
                 "score": pts,
                 "max_score": c["points"] if counted else 0,
-                "status": "passed" if verdict == "pass" else ("failed" if counted else
-                                                              "inconclusive" if verdict == "inconclusive" else "skipped"),
+                "status": {"pass": "passed", "skip": "skipped", "inconclusive": "inconclusive"}.get(verdict, "failed"),
                 "output": (c["about"] + ".\n" + "\n".join(out)).strip() + f"\n({when}, limit {limit}s)",
                 "visibility": "hidden" if c["hidden"] else "visible",
             })
         score += got
         total += worth
         per_exercise[e] = [got, worth]
-        print(f"{section(e)}: {got}/{worth}")
-    print(f"Score: {score}/{total}")
+        print(f"{section(e)}: {got}/{worth}" + (f" ({lost} not graded)" if (lost := sum(
+            c["points"] for c in mine if (results.get(c["name"]) or {}).get("verdict") == "inconclusive")) else ""))
+    names = ", ".join(i.split(":")[0] for i in inconclusive)
+    print(f"Score: {score}/{total}" + (f" ({not_graded} not graded: {names})" if not_graded else ""))
     Path(a.json).write_text(json.dumps({
         "score": score,
         "execution_time": float(a.seconds),
@@ -174,15 +221,19 @@ def main():
             "exercises": per_exercise,
             "crashed": crashed,
             "inconclusive": inconclusive,
+            "not_graded_points": not_graded,
             "max_score": total,
+            "speed_factor": factor,
+            "attempts": attempts,
         },
     }, indent=2) + "\n")
+    (out_dir / "grader.log").write_text("".join(clean(l) + "\n" for l in harness))
     if inconclusive:
         for i in inconclusive:
-            print(f"grade: inconclusive, not the submission's fault: {i}", file=sys.stderr)
-        print("grade: the grade is incomplete (exit 2); grade again, on a less busy machine or with TIMEOUT_MUL=N",
-              file=sys.stderr)
-        return 2
+            print(f"grade: not graded, not the submission's fault: {i}", file=sys.stderr)
+        print(f"grade: the grade is incomplete (exit 3): {not_graded} point(s) not graded; grade again, "
+              "on a less busy machine or with TIMEOUT_MUL=3", file=sys.stderr)
+        return 3
     return 0 if score == total else 1
 
 

@@ -10,14 +10,15 @@
 #                          record "trace<TAB>NAME<TAB>LINE" per line; the host writes the files
 #   wqtrace run NAME CMD   start, run CMD (sh -c), wait, stop, send, and print the timeline
 # Events: workqueue_{queue_work,activate_work,execute_start,execute_end} (what the workqueue core
-# did), timer_{start,expire_entry,expire_exit} (a delayed item's timer: armed by
+# did), timer_{start,expire_entry,expire_exit,cancel} (a delayed item's timer: armed by
 # queue_delayed_work, its expiry queues the work), sched_switch (when a worker was off the CPU
 # during a run: asleep or preempted) and printk:console (each printk line, in the context of the
 # task that printed it). No function tracer: nothing in the kernel is patched.
 T=/sys/kernel/tracing
 EVENTS="workqueue:workqueue_queue_work workqueue:workqueue_activate_work
 workqueue:workqueue_execute_start workqueue:workqueue_execute_end
-timer:timer_start timer:timer_expire_entry timer:timer_expire_exit sched:sched_switch
+timer:timer_start timer:timer_expire_entry timer:timer_expire_exit timer:timer_cancel
+sched:sched_switch
 printk:console"
 
 die() {

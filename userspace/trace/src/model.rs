@@ -7,7 +7,9 @@
 //! followed by one `workqueue_execute_start`/`_end` of it (queueing sets PENDING, so a second
 //! queue event needs a run in between). A delayed item's queue event fires in the timer's
 //! context when its delay expires; what its driver did is the `timer_start` of that timer
-//! (`delayed_work_timer_fn`), found as the timer whose expiry, on the same CPU, queued it.
+//! (`delayed_work_timer_fn`), found as the timer whose expiry, on the same CPU, queued it, or
+//! that the queueing task cancelled just before on the same CPU (a flush: `flush_delayed_work`
+//! takes the timer off and queues the work at once).
 //! Pointers are as tracefs prints them (hashed), equal for equal objects within one boot.
 
 use std::collections::HashMap;
@@ -120,6 +122,9 @@ pub struct Timeline {
     pub last_ns: u64,
     /// Delayed items of the module armed and not yet expired at the end.
     pub armed_pending: usize,
+    /// Every delayed-work timer (any module's) armed and neither expired nor cancelled at the
+    /// end: who armed it, and when, in the order armed.
+    pub pending_timers: Vec<At>,
 }
 
 impl Timeline {
@@ -241,6 +246,9 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
     let mut module_timers: HashMap<String, Option<String>> = HashMap::new();
     // The delayed-work timer whose expiry is running on each CPU.
     let mut expiring: HashMap<u32, String> = HashMap::new();
+    // The armed delayed-work timer last cancelled on each CPU, and by which task: at expiry
+    // (then it fires), by a flush (then the same task queues its work at once), or for good.
+    let mut cancelled: HashMap<u32, (String, u32, At)> = HashMap::new();
     // Work item -> index in t.runs of its submission that has not started yet.
     let mut pending: HashMap<String, usize> = HashMap::new();
     // Worker pid -> index of the run it is executing.
@@ -264,7 +272,18 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                         .push(Submitted::Timer(timer.clone()));
                 }
             }
+            Kind::TimerCancel { timer } => {
+                if let Some(at) = armed.remove(timer) {
+                    cancelled.insert(e.cpu, (timer.clone(), e.pid, at));
+                }
+            }
             Kind::TimerExpire { timer, function } if function == DELAYED_TIMER_FN => {
+                // The cancel that detached it on its way to firing: it is still armed.
+                if let Some((tm, _, at)) = cancelled.remove(&e.cpu) {
+                    if tm == *timer {
+                        armed.insert(tm, at);
+                    }
+                }
                 expiring.insert(e.cpu, timer.clone());
             }
             Kind::TimerExit { timer } if expiring.get(&e.cpu) == Some(timer) => {
@@ -275,7 +294,15 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                 function,
                 workqueue,
             } => {
-                let timer = expiring.get(&e.cpu).cloned();
+                let mut timer = expiring.get(&e.cpu).cloned();
+                // A flush (flush_delayed_work, a mod of the delay to 0): the task that cancelled
+                // the timer queues its work at once, on the same CPU.
+                if let Some((tm, pid, at)) = cancelled.remove(&e.cpu) {
+                    if timer.is_none() && pid == e.pid {
+                        armed.insert(tm.clone(), at);
+                        timer = Some(tm);
+                    }
+                }
                 if !in_module(function, module) {
                     if let Some(timer) = timer {
                         armed.remove(&timer);
@@ -407,6 +434,8 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
         .keys()
         .filter(|tm| armed.contains_key(*tm))
         .count();
+    t.pending_timers = armed.into_values().collect();
+    t.pending_timers.sort_by_key(|a| a.ns);
     t
 }
 

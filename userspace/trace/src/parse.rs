@@ -45,6 +45,11 @@ pub enum Kind {
     TimerExit {
         timer: String,
     },
+    /// `timer_cancel`: the timer was taken off its wheel: by `del_timer` (a flush or a cancel of
+    /// delayed work), or just before it expires.
+    TimerCancel {
+        timer: String,
+    },
     /// `console`: a printk line, recorded in the context of the task that printed it.
     Console {
         text: String,
@@ -208,6 +213,9 @@ fn kind(event: &str, f: &str) -> Kind {
         "timer_expire_exit" => Kind::TimerExit {
             timer: s(field(f, "timer", &[])),
         },
+        "timer_cancel" => Kind::TimerCancel {
+            timer: s(field(f, "timer", &[])),
+        },
         "sched_switch" => match (
             field(f, "prev_pid", &["prev_prio"]).and_then(|v| v.parse().ok()),
             field(f, "next_pid", &["next_prio"]).and_then(|v| v.parse().ok()),
@@ -305,6 +313,13 @@ mod tests {
             Kind::TimerStart {
                 timer: "00000000beef".into(),
                 function: "delayed_work_timer_fn".into()
+            }
+        );
+        let e = line("  rmmod-80 [000] d..1.  6.5: timer_cancel: timer=00000000beef").unwrap();
+        assert_eq!(
+            e.kind,
+            Kind::TimerCancel {
+                timer: "00000000beef".into()
             }
         );
         let e = line("  <idle>-0 [000] ..s1.  7.1: timer_expire_entry: timer=00000000beef function=delayed_work_timer_fn now=4294938000 baseclk=4294938000").unwrap();

@@ -6,6 +6,7 @@
 //! ```text
 //! run   I  FUNCTION  ARMED_PID  ARMED_NS  QUEUED_PID  QUEUED_NS  START_PID  START_NS  END_NS  WORKER
 //! line  I  NS  MESSAGE
+//! pending  ARMED_PID  ARMED_NS
 //! ```
 //!
 //! `I` numbers the runs in the order they were submitted; a `line` is one the run's worker
@@ -15,7 +16,9 @@
 //! `workqueue_queue_work`, START the `workqueue_execute_start` (WORKER its task's name), END the
 //! `workqueue_execute_end`. What did not happen, or was not traced, is an empty field. The
 //! module chooses its symbols and messages: a tab, a newline or another control character in
-//! them becomes `?`, so a record is always one line of eleven (or four) fields.
+//! them becomes `?`, so a record is always one line of eleven (or four) fields. A `pending`
+//! record is a delayed-work timer still armed when the trace ends (any module's: which work it
+//! will queue shows only when it fires), after the runs.
 
 use crate::model::{
     short,
@@ -42,6 +45,9 @@ pub fn render(t: &Timeline) -> String {
         for (ns, msg) in &r.lines {
             out.push_str(&format!("line\t{i}\t{ns}\t{}\n", clean(msg)));
         }
+    }
+    for a in &t.pending_timers {
+        out.push_str(&format!("pending\t{}\t{}\n", a.task.pid, a.ns));
     }
     out
 }
@@ -74,7 +80,7 @@ mod tests {
     }
 
     #[test]
-    fn a_delayed_run_and_a_plain_one() {
+    fn a_delayed_run_a_plain_one_a_flushed_one_and_a_pending_timer() {
         let d = "f_delayed [rust_workq]";
         let t = timeline(&format!(
             "ioctl-60 [001] d..1. 5.000000: timer_start: timer=tt function=delayed_work_timer_fn expires=1 [timeout=501] bucket_expiry=1 cpu=1 idx=1 flags=
@@ -84,13 +90,19 @@ mod tests {
              kworker/1:1-31 [001] ..... 7.005000: workqueue_execute_start: work struct dd: function {d}
              kworker/1:1-31 [001] ..... 7.005050: console: rust_workq: done\there
              kworker/1:1-31 [001] ..... 7.005100: workqueue_execute_end: work struct dd: function {d}
-             ioctl-61 [000] ..... 8.000000: workqueue_queue_work: work struct=ee function=f_plain [rust_workq] workqueue=events req_cpu=8 cpu=0"
+             ioctl-61 [000] ..... 8.000000: workqueue_queue_work: work struct=ee function=f_plain [rust_workq] workqueue=events req_cpu=8 cpu=0
+             ioctl-62 [000] d..1. 9.000000: timer_start: timer=uu function=delayed_work_timer_fn expires=1 [timeout=501] bucket_expiry=1 cpu=0 idx=1 flags=
+             ioctl-63 [001] d..1. 9.100000: timer_start: timer=vv function=delayed_work_timer_fn expires=1 [timeout=501] bucket_expiry=1 cpu=1 idx=1 flags=
+             rmmod-70 [000] d..1. 9.500000: timer_cancel: timer=uu
+             rmmod-70 [000] d..2. 9.500010: workqueue_queue_work: work struct=ff function=0xffffffffc0201234 workqueue=events req_cpu=8 cpu=0"
         ));
         assert_eq!(
             render(&t),
             "run\t0\tf_delayed\t60\t5000000000\t0\t7004010000\t31\t7005000000\t7005100000\tkworker/1:1\n\
              line\t0\t7005050000\tdone?here\n\
-             run\t1\tf_plain\t\t\t61\t8000000000\t\t\t\t\n"
+             run\t1\tf_plain\t\t\t61\t8000000000\t\t\t\t\n\
+             run\t2\t0xffffffffc0201234\t62\t9000000000\t70\t9500010000\t\t\t\t\n\
+             pending\t63\t9100000000\n"
         );
     }
 }
