@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The class table of `make grade-all` and `make grade-merge`: prints it and writes class.csv
 (one row per entry of SUBMISSIONS: name, score, max, one column per exercise, build status,
-crashed checks, the checks that could not be graded (inconclusive: the grader's failure, kept
+crashed checks, how many lines of unsafe code beyond the starter's it has (UNSAFE=flag), the checks that could not be graded (inconclusive: the grader's failure, kept
 and named), and why it was not graded where it was not) and, beside it, summary.json (how
 many entries, graded, not graded, failed builds, with crashed checks; each exercise's mean).
 
@@ -33,19 +33,20 @@ def main():
         name, results_dir, reason = (line.split("\t") + ["", ""])[:3]
         d = load(results_dir)
         if d is None:
-            rows.append((name, "", "", {}, "not graded", [], [], reason or "no result (the grader could not run)"))
+            rows.append((name, "", "", {}, "not graded", [], [], "", reason or "no result (the grader could not run)"))
             continue
         x = d.get("extra_data", {})
         rows.append((name, d["score"], x.get("max_score", ""), x.get("exercises", {}),
                      x.get("build", "?"), x.get("crashed", []),
-                     [i.split(":")[0] for i in x.get("inconclusive", [])], ""))
+                     [i.split(":")[0] for i in x.get("inconclusive", [])],
+                     len(x["unsafe"]) if x.get("unsafe_policy", "flag") != "allow" and "unsafe" in x else "", ""))
     # The exercises in the order report.py wrote them (every row's, first seen first).
     exercises = list(dict.fromkeys(e for r in rows for e in r[3]))
-    head = ["name", "score", "max"] + [f"e{e}" if e.isdigit() else e for e in exercises] + ["build", "crashed", "inconclusive", "not graded"]
+    head = ["name", "score", "max"] + [f"e{e}" if e.isdigit() else e for e in exercises] + ["build", "crashed", "inconclusive", "unsafe", "not graded"]
     table = []
-    for name, score, mx, ex, build, crashed, unsure, reason in rows:
+    for name, score, mx, ex, build, crashed, unsure, unsafe, reason in rows:
         table.append([name, score, mx] + [ex.get(e, ["", ""])[0] for e in exercises]
-                     + [build, " ".join(crashed), " ".join(unsure), reason])
+                     + [build, " ".join(crashed), " ".join(unsure), unsafe, reason])
     with out.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(head)
@@ -56,6 +57,7 @@ def main():
         "graded": len(graded),
         "not_graded": len(rows) - len(graded),
         "failed_builds": sum(1 for r in graded if r[4] != "ok"),
+        "with_unsafe": sum(1 for r in graded if r[7]),
         "with_crashed_checks": sum(1 for r in graded if r[5]),
         "with_checks_not_graded": sum(1 for r in graded if r[6]),
         "exercise_means": {

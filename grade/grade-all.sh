@@ -59,7 +59,7 @@ results_name() {
 grade_context() {
 	{
 		echo "kernel $K_NAME $K_VERSION"
-		echo "settings EXERCISE=${EXERCISE:-} DEBUG=${DEBUG:-} STUDENT_KBUILD=${STUDENT_KBUILD:-0} TIMEOUT_MUL=${TIMEOUT_MUL:-}"
+		echo "settings EXERCISE=${EXERCISE:-} DEBUG=${DEBUG:-} STUDENT_KBUILD=${STUDENT_KBUILD:-0} TIMEOUT_MUL=${TIMEOUT_MUL:-} UNSAFE=${UNSAFE:-flag}"
 		cat "$ROOT"/grade/checks/*.sh "$ROOT"/grade/*.sh "$ROOT"/grade/*.py "$ROOT"/tests/guest/lib.sh "$ROOT"/tests/guest/run.sh
 		[ -z "${EXTRA_TESTS:-}" ] || cat "$EXTRA_TESTS"/*.sh
 	} | sha256sum | cut -c1-32

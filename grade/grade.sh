@@ -10,6 +10,9 @@
 #   EXTRA_TESTS=DIR   more checks (DIR/*.sh, same format), hidden from students in the JSON
 #   DEBUG=1           the debug kernel (KASAN, lockdep, DEBUG_OBJECTS) instead of the base one
 #   GRADE_OUT=DIR     where the results go (default build/grade): results.json, ktap, log/
+#   UNSAFE=flag       the unsafe code the submission adds to the starter's (grade/unsafe.py) is
+#                     listed in the report (default); UNSAFE=forbid refuses to build such a
+#                     submission (score 0, naming FILE:LINE); UNSAFE=allow says nothing of it
 # Prints one line per check, one per exercise and "Score: P/M" last. Exit 0 at full marks, 1
 # below, 2 when the grader itself could not run (no kernel, bad arguments), 3 when a check could
 # not be graded (its set-up never happened: named in the report and results.json).
@@ -30,6 +33,8 @@ flavor=$(grade_flavor) || fatal "DEBUG=$DEBUG: give DEBUG=1 or leave it out"
 out=${GRADE_OUT:-$OUT/grade}
 ex=${EXERCISE:-}
 case $ex in '' | [0-9] | 10 | robustness) ;; *) fatal "EXERCISE=$ex: give 0-10 or robustness" ;; esac
+policy=${UNSAFE:-flag}
+case $policy in flag | forbid | allow) ;; *) fatal "UNSAFE=$policy: give flag, forbid or allow" ;; esac
 
 # The checks: built-in ones, then the instructor's hidden ones; EXERCISE keeps one exercise's.
 checks=() hidden=()
@@ -58,13 +63,29 @@ load_kernel --default "$flavor" || fatal "cannot prepare the $flavor kernel (see
 why=$(sandbox_ready) || fatal "$why"
 # A fresh result, leaving what the caller keeps beside it (grade-all's report.txt) alone.
 mkdir -p "$out"
-rm -rf "$out/module" "$out/log" "$out/ktap" "$out/suite.err" "$out/submission.ko" "$out/results.json"
+rm -rf "$out/module" "$out/log" "$out/ktap" "$out/suite.err" "$out/submission.ko" "$out/results.json" "$out/unsafe.tsv"
 t0=$(now)
+
+# The unsafe code the submission adds to the starter's, read from its staged copy.
+stage=$(mktemp -d)
+stage_submission "$module" "$stage" >/dev/null
+if [ "$policy" = allow ]; then
+	: >"$out/unsafe.tsv"
+else
+	python3 "$ROOT/grade/unsafe.py" "$stage" "$ROOT" >"$out/unsafe.tsv" || fatal "grade/unsafe.py failed on $module"
+fi
+rm -rf "$stage"
 
 # The submission's build. A module that does not build scores 0, with the compiler's errors.
 note "building $module against $K_NAME (sandboxed)"
 ko=$out/module/rust_workq.ko
-if build_submission "$module" "$out/module"; then
+if [ "$policy" = forbid ] && [ -s "$out/unsafe.tsv" ]; then
+	mkdir -p "$out/module"
+	awk -F '\t' '{ printf "UNSAFE=forbid: %s:%s: unsafe code beyond the starter'"'"'s: %s\n", $1, $2, $3 }' "$out/unsafe.tsv" >"$out/module/build.log"
+	note "not building: $(head -n 1 "$out/module/build.log")"
+	build=refused
+	: >"$out/ktap"
+elif build_submission "$module" "$out/module"; then
 	cp "$ko" "$out/submission.ko"
 	specs=()
 	for c in "${checks[@]}"; do specs+=("$c@$out/submission.ko"); done
@@ -83,7 +104,8 @@ else
 	: >"$out/ktap"
 fi
 args=(--results "$out/log/results.json" --ktap "$out/ktap" --json "$out/results.json" --kernel "$K_NAME ($K_VERSION)"
-	--module "$module" --seconds "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')")
+	--module "$module" --seconds "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')"
+	--unsafe "$out/unsafe.tsv" --unsafe-policy "$policy")
 [ "$build" = ok ] || args+=(--build-log "$out/module/build.log")
 [ -n "$ex" ] && args+=(--exercise "$ex")
 for h in "${hidden[@]}"; do args+=(--hidden "$h"); done

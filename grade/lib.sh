@@ -106,17 +106,13 @@ took() {
 # line (at most 8, then how many more): who submitted it and when, which worker ran it, how long,
 # what it printed. Times are ms after the check's first ioctl ($T0, a log timestamp).
 story() {
-	[ -s "$RUNS" ] || {
-		echo "no work function of the module was submitted or ran"
-		return
-	}
 	awk -F '\t' -v t0="${T0:-0}" '
 		function at(ns) { return sprintf("%+d ms", (ns / 1e9 - t0) * 1000) }
 		$1 == "run" {
 			n++; i = $2; order[n] = i
 			s = $3 ":"
 			if ($4 != "") s = s " timer armed by pid " $4 " at " at($5) ","
-			if ($6 != "") s = s " queued by " ($4 != "" ? "its timer" : "pid " $6) " at " at($7) ","
+			if ($6 != "") s = s " queued" ($4 != "" ? "" : " by pid " $6) " at " at($7) ","
 			if ($9 == "") s = s " not run yet"
 			else {
 				s = s " ran on " $11 " at " at($9)
@@ -135,6 +131,7 @@ story() {
 				print "  " text[i] (printed[i] == "" ? ", printed nothing" : printed[i])
 			}
 			if (n > 8) print "  ... and " n - 8 " more run(s)"
+			if (n == 0) print "  no work function of the module was queued or ran"
 		}' "$RUNS"
 }
 

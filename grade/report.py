@@ -34,20 +34,12 @@ def clean(text):
 
 
 def crash_lines(out):
-    """What a crash's output shows: the runner's verdict lines, then from the console the panic's
-    message and its cause (the line after "panicked at"), the first BUG/WARNING/Oops line, and the
-    module's first frames, not the register dump."""
-    keep = out[:4]
-    console = out[4:]
-    picked = []
-    for k, l in enumerate(console):
-        if "panicked at" in l:
-            picked += console[k:k + 2]
-        elif re.search(r"(BUG:|WARNING:|Oops|Kernel panic)", l) and len(picked) < 6:
-            picked.append(l)
-    frames = [l for l in console if "[rust_workq]" in l and "RIP:" not in l][:5]
-    shown = list(dict.fromkeys(picked)) + (["the module's frames:"] + frames if frames else [])
-    return keep + (["the kernel said:"] + shown if shown else console[-20:])
+    """What a crash's output shows: what the host said of it (the test it died in, the first splat,
+    a Rust panic's cause, the module's frames), then from the console tail only the lines that
+    say what happened (BUG, WARNING, Oops, the panic), not the register dump."""
+    cut = next((k for k, l in enumerate(out) if l.startswith("console tail")), len(out))
+    said = [l for l in out[cut + 1:] if re.search(r"(BUG:|WARNING:|Oops|Kernel panic|panicked at)", l)][:4]
+    return out[:cut] + (["the console's last word:"] + said if said else [])
 
 
 EXERCISE_9 = "exercise 9: graded by hand (a written answer: which queue for each workload, and why)"
@@ -95,6 +87,8 @@ def main():
     p.add_argument("--build-log")
     p.add_argument("--exercise")
     p.add_argument("--hidden", action="append", default=[])
+    p.add_argument("--unsafe", help="grade/unsafe.py's list: FILE, LINE, TEXT per line")
+    p.add_argument("--unsafe-policy", default="flag")
     p.add_argument("checks", nargs="*")
     a = p.parse_args()
 
@@ -134,13 +128,23 @@ def main():
         print(f"sandbox: the build tried, and was refused: {shown(l[:200])}")
     if log.exists() and log.stat().st_size >= 1 << 20:
         print("sandbox: the build's output reached its cap of 1 MiB: the build was stopped there")
+    unsafe = [l.split("\t") for l in Path(a.unsafe).read_text().splitlines()] if a.unsafe and Path(a.unsafe).exists() else []
+    unsafe = [f"{shown(u[0])}:{u[1]}: {shown(u[2])}" for u in unsafe if len(u) == 3]
+    if unsafe and a.unsafe_policy == "flag":
+        print(f"unsafe code beyond the starter's (UNSAFE=flag: listed, not graded): {len(unsafe)} line(s)")
+        for u in unsafe[:10]:
+            print(f"    {u}")
+        if len(unsafe) > 10:
+            print(f"    ... and {len(unsafe) - 10} more (results.json)")
+    refused = "the module was not built (UNSAFE=forbid)" if a.unsafe_policy == "forbid" and unsafe else None
     build_errors = ""
     if a.build_log is not None:
         # The compiler's messages, without make's and kbuild's own progress lines.
         build_errors = "\n".join(
             shown(l) for l in log_text.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
         )
-        print("the module does not build: every check scores 0. The compiler said:")
+        print("the module was not built (UNSAFE=forbid): every check scores 0:" if a.unsafe_policy == "forbid" and unsafe
+              else "the module does not build: every check scores 0. The compiler said:")
         for l in build_errors.splitlines()[:60]:
             print("    " + l)
 
@@ -164,7 +168,7 @@ def main():
         for c in mine:
             r = results.get(c["name"])
             if a.build_log is not None:
-                verdict, out, took, limit = "fail", ["the module did not build"], None, c["limit"]
+                verdict, out, took, limit = "fail", [refused or "the module did not build"], None, c["limit"]
             elif r is None or r["verdict"] == "missing":
                 verdict, out, took, limit = "fail", ["no result: the guest stopped before this check"], None, c["limit"]
             else:
@@ -217,7 +221,9 @@ def main():
         "tests": tests,
         "extra_data": {
             "kernel": a.kernel,
-            "build": "failed" if a.build_log is not None else "ok",
+            "build": ("refused" if a.unsafe_policy == "forbid" and unsafe else "failed") if a.build_log is not None else "ok",
+            "unsafe": unsafe,
+            "unsafe_policy": a.unsafe_policy,
             "exercises": per_exercise,
             "crashed": crashed,
             "inconclusive": inconclusive,

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Exercise 10: the ioctl returns before its work runs, and the work runs on a worker, not in the
-# caller. Observed on KICK_DELAYED: from the kernel's tracepoints, its run starts on a kworker
-# after the mark the tool writes once its ioctl has returned. A run before that mark is the
+# caller. Observed on KICK_DELAYED: from the kernel's tracepoints, its run is on a kworker and
+# its message (the lab: "the message timestamp") comes after the mark the tool writes once its
+# ioctl has returned. A run before that mark is the
 # module's fault only if the ioctl itself took the delay (the tool measures it); a tool that was
 # merely slow to write its mark is a missed set-up, and the check runs again. Without a complete
 # trace, the line "delayed worker ran" is timed instead.
@@ -17,8 +18,11 @@ began
 ret=$(mark_ts returned 1)
 if trace_complete; then
 	R=$(await_run "$PID" 8 "$hint")
-	at=$(awk -v n="$(field "$R" 9)" 'BEGIN { printf "%.6f", n / 1e9 }')
-	what="the work ($(field "$R" 3)) started on $(field "$R" 11)"
+	# When the work's message came (the lab's "message timestamp"), else when it started.
+	at=$(awk -F '\t' -v i="$(field "$R" 2)" -v s="$(field "$R" 9)" '$1 == "line" && $2 == i { s = $3; exit }
+		END { printf "%.6f", s / 1e9 }' "$RUNS")
+	what="the work ($(field "$R" 3), on $(field "$R" 11)) printed its message"
+	[ "$(said_count "$(field "$R" 2)")" -gt 0 ] || what="the work ($(field "$R" 3), on $(field "$R" 11)) started"
 	[ "$(field "$R" 8)" != "$PID" ] || gap "the work runs on a worker" "$what: the caller's own task" "$hint"
 else
 	l=$(await_worker "delayed worker ran" 8)

@@ -136,7 +136,7 @@ rc=$?
 took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%d", b - a }')
 sed 's/^/    /' "$work/run.out"
 ktap_header
-ktap_plan 13
+ktap_plan 15
 out=$work/out/class
 result() { # result OK|FAIL TEXT [DIAG]
 	if [ "$1" = OK ]; then ktap_result pass "class: $2"; else
@@ -230,5 +230,21 @@ printf '$(error the student Kbuild ran)\n' >>"$class/kbuild_ignored/Kbuild"
 MODULE=$class/kbuild_ignored EXERCISE=0 GRADE_OUT=$work/one bash "$ROOT/grade/grade.sh" >"$work/one.out" 2>&1
 ignored() { grep -q '^Score: 5/5$' "$work/one.out" && ! grep -q 'student Kbuild ran' "$work/one/module/build.log"; }
 check "by default the submission's own Kbuild does not run: the grader's builds it (5/5)" ignored
+# UNSAFE: a submission with an unsafe block of its own (a control character in the line too).
+submission own_unsafe
+sed -i 's|^\(        this.stats.started(Item::Quick);\)$|        let _j = unsafe { core::ptr::read_volatile(\&raw const kernel::bindings::jiffies) }; /* \x1b[2J */\n\1|' "$class/own_unsafe/rust_workq.rs"
+at=$(grep -n 'let _j = unsafe' "$class/own_unsafe/rust_workq.rs" | cut -d: -f1)
+MODULE=$class/own_unsafe EXERCISE=0 UNSAFE=forbid GRADE_OUT=$work/forbid bash "$ROOT/grade/grade.sh" >"$work/forbid.out" 2>&1
+refused() {
+	grep -q '^Score: 0/5$' "$work/forbid.out" && grep -q "UNSAFE=forbid: rust_workq.rs:$at: unsafe code beyond the starter's" "$work/forbid.out" &&
+		! grep -q $'\x1b' "$work/forbid.out" && grep -q '"build": "refused"' "$work/forbid/results.json"
+}
+check "UNSAFE=forbid: unsafe code of the submission's own is refused (0/5), naming rust_workq.rs:$at, escaped" refused
+MODULE=$class/own_unsafe EXERCISE=0 GRADE_OUT=$work/flag bash "$ROOT/grade/grade.sh" >"$work/flag.out" 2>&1
+flagged() {
+	grep -q '^Score: 5/5$' "$work/flag.out" && grep -q "^    rust_workq.rs:$at: let _j = unsafe" "$work/flag.out" &&
+		[ "$(grep -c '^    [a-z_]*\.rs:[0-9]*: ' "$work/flag.out")" = 1 ]
+}
+check "UNSAFE=flag (the default): graded (5/5), and exactly its own line listed, not the starter's" flagged
 ktap_totals
 [ "$KTAP_FAIL" = 0 ]

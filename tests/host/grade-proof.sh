@@ -7,7 +7,8 @@
 # - every mutant in grade/mutants/ (a small patch to the reference) fails the checks of the
 #   exercises its "#@ loses=" names and passes those of "#@ keeps=" (exercise numbers, 0,
 #   "robustness", or check names); one whose "#@ crashes=" names a check crashes the guest in
-#   that check only, and the grade goes on.
+#   that check only, and the grade goes on; "#@ says=CHECK ERE": what that check printed before
+#   its verdict matches ERE (the feedback shows what the module did: a panic's cause, say).
 # One boot per series (plus one per crash); modules are cached by what they are built from.
 # Usage: grade-proof.sh SERIES...   (the first also gets the reference, starter and mutants)
 set -uo pipefail
@@ -124,6 +125,24 @@ for series in "$@"; do
 			bad[$m]=1 bad[$c@$m]=1
 		fi
 	done
+	# says CHECK@MODULE ERE: the check's diagnostic lines before its result match ERE.
+	says() {
+		awk -v n="$1" -v re="$2" '/^    # / { b = b "\n" $0; next }
+			/^    (not )?ok / { name = ($1 == "not") ? $4 : $3; if (name == n && b ~ re) found = 1; b = "" }
+			END { exit !found }' "$work/ktap.shown"
+	}
+	sed 's/^/    /' "$work/ktap" >"$work/ktap.shown"
+	if [ "$first" = 1 ]; then
+		for p in "${mutants[@]}"; do
+			m=$(basename "$p" .patch)
+			w=$(header "$p" says)
+			[ -n "$w" ] || continue
+			if ! says "${w%% *}@$m" "${w#* }"; then
+				ktap_diag "${w%% *}@$m: its output does not match: ${w#* }"
+				bad[$m]=1
+			fi
+		done
+	fi
 	# holds MODULE or CHECK@MODULE: it was graded, and as expected.
 	holds() { [ -n "${planned[$1]:-}" ] && [ -z "${bad[$1]:-}" ]; }
 	report() { if holds "$1"; then ktap_result pass "$2"; else ktap_result fail "$2"; fi; }
@@ -134,6 +153,8 @@ for series in "$@"; do
 			m=$(basename "$p" .patch)
 			what="loses $(header "$p" loses), keeps $(header "$p" keeps)"
 			grep -q '^#@ crashes=' "$p" && what="$what, crashes in $(header "$p" crashes) only"
+			w=$(header "$p" says)
+			[ -z "$w" ] || what="$what; ${w%% *} says: ${w#* }"
 			report "$m" "grade: mutant $m: $what"
 		done
 	fi

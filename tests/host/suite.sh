@@ -158,6 +158,10 @@ while [ "$first" -le "$total" ]; do
 	ktap_diag "$name crashed the guest: ${reason:-guest stopped}"
 	first_splat=$(splats "$ROOT/tests/splat-patterns" "$logdir/console.log" 2>/dev/null | head -n 1)
 	[ -z "$first_splat" ] || ktap_diag "first splat: $first_splat"
+	# A Rust panic says where on its line and why on the next ("index out of bounds: ...").
+	cause=$(grep -m 1 -A 1 'panicked at' "$logdir/console.log" 2>/dev/null | sed -n '2s/^\[[^]]*\]\(\[[^]]*\]\)\{0,1\} *//p')
+	[ -z "$cause" ] || ktap_diag "its cause: $cause"
+	grep -E '\[rust_workq\]' "$logdir/console.log" 2>/dev/null | grep -v 'RIP:' | head -n 5 | sed 's/^/  module frame: /' | ktap_diag
 	ktap_diag "console tail ($logdir/console.log):"
 	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
 	echo "not ok $died $name"
