@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
 export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE SUBMISSIONS
-export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD
+export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE
 BENCH_CALLS ?= 10000
 
 .PHONY: help demo check run trace soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
@@ -36,6 +36,7 @@ help: ## this list
 #: SHARD=I/N              make grade-all: only the I-th of N shares (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL)
 #: RESULTS="DIR ..."      make grade-merge: the shares' output directories (build/grade-shard-I-of-N)
 #: STUDENT_KBUILD=1       make grade, grade-all, run: build with the submission's own Kbuild (in the box)
+#: UNSAFE=flag|forbid|allow  make grade, grade-all: list (default), refuse or ignore unsafe code beyond the starter's
 
 demo: ## boot the guest and walk through exercises 1-10; the timelines of 5 and 10 in build/trace/
 	@bash demo/run.sh

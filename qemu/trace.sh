@@ -14,7 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tool=$ROOT/userspace/target/x86_64-unknown-linux-gnu/release/workq-trace
+tool=$TRACE_TOOL
 
 # collect RECORDS NAME DIR [TITLE]: the trace NAME from a guest's records, rendered.
 collect() {

@@ -161,7 +161,10 @@ while [ "$first" -le "$total" ]; do
 	# A Rust panic says where on its line and why on the next ("index out of bounds: ...").
 	cause=$(grep -m 1 -A 1 'panicked at' "$logdir/console.log" 2>/dev/null | sed -n '2s/^\[[^]]*\]\(\[[^]]*\]\)\{0,1\} *//p')
 	[ -z "$cause" ] || ktap_diag "its cause: $cause"
-	grep -E '\[rust_workq\]' "$logdir/console.log" 2>/dev/null | grep -v 'RIP:' | head -n 5 | sed 's/^/  module frame: /' | ktap_diag
+	# The module's first frames, demangled by the host's workq-trace when it is built.
+	grep -E '\[rust_workq\]' "$logdir/console.log" 2>/dev/null | grep -v 'RIP:' | head -n 5 |
+		sed 's/^\[[^]]*\]\(\[[^]]*\]\)\{0,1\} *//' | { if [ -x "$TRACE_TOOL" ]; then "$TRACE_TOOL" --demangle -; else cat; fi } |
+		cut -c1-200 | sed 's/^/  module frame: /' | ktap_diag
 	ktap_diag "console tail ($logdir/console.log):"
 	tail -n 25 "$logdir/console.log" 2>/dev/null | sed 's/^/  /' | ktap_diag
 	echo "not ok $died $name"

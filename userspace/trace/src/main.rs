@@ -8,6 +8,7 @@
 //! workq-trace [--module NAME] --outstanding TRACE
 //! workq-trace [--module NAME] --printed TRACE
 //! workq-trace [--module NAME] --runs TRACE
+//! workq-trace --demangle TEXT
 //! ```
 //!
 //! TRACE is tracefs's `trace` file as recorded (`-` for standard input) with the events
@@ -20,7 +21,8 @@
 //! module's work items when it printed it, else 0): the grader's evidence that a line came from a
 //! work item (`grade/lib.sh`). `--runs` prints a record per run of the module's items (who
 //! armed, queued and ran it, when, and what it printed: `runs.rs`), from which the grader judges
-//! the mechanism an exercise teaches.
+//! the mechanism an exercise teaches. `--demangle` copies TEXT (a console log, say) with every
+//! Rust symbol in it demangled and shortened, as the other outputs name work functions.
 
 mod chrome;
 mod model;
@@ -47,6 +49,7 @@ struct Args {
     outstanding: bool,
     printed: bool,
     runs: bool,
+    demangle: bool,
     input: String,
 }
 
@@ -61,6 +64,7 @@ fn args() -> Result<Args, lexopt::Error> {
         outstanding: false,
         printed: false,
         runs: false,
+        demangle: false,
         input: String::new(),
     };
     let mut input = None;
@@ -75,8 +79,9 @@ fn args() -> Result<Args, lexopt::Error> {
             Long("outstanding") => a.outstanding = true,
             Long("printed") => a.printed = true,
             Long("runs") => a.runs = true,
+            Long("demangle") => a.demangle = true,
             Long("help") | Short('h') => {
-                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed | --runs] TRACE");
+                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed | --runs | --demangle] TRACE");
                 std::process::exit(0);
             }
             Value(v) if input.is_none() => input = Some(v.string()?),
@@ -113,6 +118,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if a.demangle {
+        for l in raw.lines() {
+            println!("{}", model::demangle_text(l));
+        }
+        return ExitCode::SUCCESS;
+    }
     let events: Vec<parse::Event> = raw.lines().filter_map(parse::line).collect();
     let t = model::build(&events, &a.module);
     if a.outstanding {

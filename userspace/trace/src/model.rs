@@ -457,6 +457,29 @@ pub fn demangle(function: &str) -> String {
 
 /// A demangled name without its paths and module: `<Arc<DeviceState> as WorkItemPointer<1>>::run`
 /// for `<kernel::sync::arc::Arc<rust_workq::DeviceState> as kernel::workqueue::WorkItemPointer<1>>::run`.
+/// `text` with every Rust symbol in it (`_R...`, v0 mangling) demangled and shortened.
+pub fn demangle_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("_R") {
+        let (before, sym) = rest.split_at(at);
+        out.push_str(before);
+        let end = sym
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$'))
+            .unwrap_or(sym.len());
+        let (sym, after) = sym.split_at(end);
+        match rustc_demangle::try_demangle(sym) {
+            Ok(d) if before.chars().last().is_none_or(|c| !c.is_ascii_alphanumeric()) => {
+                out.push_str(&short(&format!("{d:#}")));
+            }
+            _ => out.push_str(sym),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn short(demangled: &str) -> String {
     let name = match demangled.rsplit_once(" [") {
         Some((n, m)) if m.ends_with(']') => n,
@@ -494,6 +517,17 @@ mod tests {
     }
 
     const F: &str = "f_slow [rust_workq]";
+
+    #[test]
+    fn demangles_symbols_in_text() {
+        let sym = "_RNvXs8_NtCsl7L7n58I0Vr_6kernel9workqueueINtNtNtB7_4sync3arc3ArcNtCsdyKLUMugZfW_10rust_workq11DeviceStateEINtB5_15WorkItemPointerKj4_E3run";
+        let t = demangle_text(&format!("[ 1.0][ T9]  ? {sym}+0x1c/0x80 [rust_workq]"));
+        assert_eq!(
+            t,
+            "[ 1.0][ T9]  ? <Arc<DeviceState> as WorkItemPointer<4>>::run+0x1c/0x80 [rust_workq]"
+        );
+        assert_eq!(demangle_text("x_Rnot a symbol"), "x_Rnot a symbol");
+    }
 
     #[test]
     fn queue_start_end_and_name() {
