@@ -469,7 +469,12 @@ pub fn demangle_text(text: &str) -> String {
             .unwrap_or(sym.len());
         let (sym, after) = sym.split_at(end);
         match rustc_demangle::try_demangle(sym) {
-            Ok(d) if before.chars().last().is_none_or(|c| !c.is_ascii_alphanumeric()) => {
+            Ok(d)
+                if before
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric()) =>
+            {
                 out.push_str(&short(&format!("{d:#}")));
             }
             _ => out.push_str(sym),
