@@ -226,15 +226,23 @@ random_value() {
 	echo $((v + 100))
 }
 
+# kmark_ts TEXT: the timestamp of the last mark "test: TEXT" in the kernel log.
+kmark_ts() {
+	dmesg | sed -n "s/^\\[ *\\([0-9.]*\\)\\].* test: $1\$/\\1/p" | tail -n 1
+}
+
 # unload WHAT [SECONDS]: rmmod while WHAT is going on must succeed (marks M1 before it, M2 after
 # it returned); then for SECONDS (default 0.5) no work function of the module may start and no
 # line of the module may appear (a forgotten item would run in freed code), and the module must
 # load again cleanly. The caller checks first that WHAT was going on: from the snap after the
 # unload (snap), the trace as it stands then.
 unload() {
-	M1=$(kmark "rmmod with $1")
+	# The marks are written at once and read back afterwards: reading the log costs time that
+	# the situation under test (a run of 200 ms) may not have, on the debug kernel.
+	echo "<6>test: rmmod with $1" >/dev/kmsg
 	rmmod rust_workq || fail "rmmod failed with $1"
-	M2=$(kmark "rmmod returned")
+	echo "<6>test: rmmod returned" >/dev/kmsg
+	M1=$(kmark_ts "rmmod with $1") M2=$(kmark_ts "rmmod returned")
 	usleep "$(awk -v s="${2:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
 	late=$(plines '' | awk -v t="$M2" '$1 > t' | head -n 3 | cut -d' ' -f3- | tr '\n' '|')
 	[ -z "$late" ] || fail "the module printed after rmmod returned, with $1: $late"
