@@ -226,9 +226,15 @@ random_value() {
 	echo $((v + 100))
 }
 
-# kmark_ts TEXT: the timestamp of the last mark "test: TEXT" in the kernel log.
-kmark_ts() {
-	dmesg | sed -n "s/^\\[ *\\([0-9.]*\\)\\].* test: $1\$/\\1/p" | tail -n 1
+# rmmod_marked WHAT: rmmod, which must succeed (WHAT names the situation), between two marks in
+# the kernel log: M1 just before, M2 once it returned. The marks are written at once and read
+# back afterwards: reading the log costs time the situation under test (a run of 200 ms) may not
+# have, on the debug kernel.
+rmmod_marked() {
+	echo "<6>test: rmmod $1" >/dev/kmsg
+	rmmod rust_workq || fail "rmmod failed $1"
+	echo "<6>test: rmmod returned" >/dev/kmsg
+	M1=$(kmark_ts "rmmod $1") M2=$(kmark_ts "rmmod returned")
 }
 
 # unload WHAT [SECONDS]: rmmod while WHAT is going on must succeed (marks M1 before it, M2 after
@@ -237,12 +243,7 @@ kmark_ts() {
 # load again cleanly. The caller checks first that WHAT was going on: from the snap after the
 # unload (snap), the trace as it stands then.
 unload() {
-	# The marks are written at once and read back afterwards: reading the log costs time that
-	# the situation under test (a run of 200 ms) may not have, on the debug kernel.
-	echo "<6>test: rmmod with $1" >/dev/kmsg
-	rmmod rust_workq || fail "rmmod failed with $1"
-	echo "<6>test: rmmod returned" >/dev/kmsg
-	M1=$(kmark_ts "rmmod with $1") M2=$(kmark_ts "rmmod returned")
+	rmmod_marked "with $1"
 	usleep "$(awk -v s="${2:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
 	late=$(plines '' | awk -v t="$M2" '$1 > t' | head -n 3 | cut -d' ' -f3- | tr '\n' '|')
 	[ -z "$late" ] || fail "the module printed after rmmod returned, with $1: $late"
@@ -309,9 +310,7 @@ e8_scene() {
 	wait_until 5 first ||
 		gap "START_RESCHED starts the self-rescheduling chain of exercise 4" "no run of it ended within $(scaled 5) s" "$HINT8"
 	FN=$(field "$(chain "$PID" | head -n 1)" 3)
-	M1=$(kmark "rmmod during the chain")
-	rmmod rust_workq || fail "rmmod failed while the self-rescheduling item was active"
-	M2=$(kmark "rmmod returned")
+	rmmod_marked "while the self-rescheduling item was active"
 	usleep $((PERIOD * 1500))
 	snap || return 1
 	c=$(chain "$PID")

@@ -137,14 +137,15 @@ def main():
         if len(unsafe) > 10:
             print(f"    ... and {len(unsafe) - 10} more (results.json)")
     refused = "the module was not built (UNSAFE=forbid)" if a.unsafe_policy == "forbid" and unsafe else None
+    # The build's status: refused by the UNSAFE policy, failed, or ok.
+    build = ("refused" if refused else "failed") if a.build_log is not None else "ok"
     build_errors = ""
     if a.build_log is not None:
         # The compiler's messages, without make's and kbuild's own progress lines.
         build_errors = "\n".join(
             shown(l) for l in log_text.splitlines() if not re.match(r"^(make(\[\d+\])?: |  [A-Z_]+ +(\[M\] +)?\S+$)", l)
         )
-        print("the module was not built (UNSAFE=forbid): every check scores 0:" if a.unsafe_policy == "forbid" and unsafe
-              else "the module does not build: every check scores 0. The compiler said:")
+        print(f"{refused}: every check scores 0:" if refused else "the module does not build: every check scores 0. The compiler said:")
         for l in build_errors.splitlines()[:60]:
             print("    " + l)
 
@@ -164,7 +165,7 @@ def main():
             tests.append({"name": "exercise 9 (written answer)", "score": 0, "max_score": 0,
                           "output": "Graded by hand.", "visibility": "visible"})
             continue
-        got = worth = 0
+        got = worth = lost = 0
         for c in mine:
             r = results.get(c["name"])
             if a.build_log is not None:
@@ -186,14 +187,14 @@ def main():
             if verdict == "inconclusive":
                 why = shown(r["reason"])
                 inconclusive.append(f"{c['name']}: {why}")
-                not_graded += c["points"]
+                lost += c["points"]
                 out = [f"not graded: {why}. The grader's failure, not the module's: grade again on a less busy machine, or with TIMEOUT_MUL=3 (every window and limit scales with it)."]
             counted = verdict != "skip"
             got += pts
             worth += c["points"] if counted else 0
             when = f"{took}s" if took is not None else "-"
             label = {"pass": "OK", "fail": "FAIL", "crash": "FAIL", "skip": "SKIP", "inconclusive": "NOT GRADED"}[verdict]
-            points = f"{pts}/{c['points']}" if verdict not in ("skip", "inconclusive") else ("not graded" if counted else "not counted")
+            points = {"skip": "not counted", "inconclusive": "not graded"}.get(verdict, f"{pts}/{c['points']}")
             print(f"  {c['name']:<28} {label:<4} {points:>11}  ({when}, limit {limit}s){'  [hidden]' if c['hidden'] else ''}")
             if verdict != "pass":
                 shown_lines = out if len(out) <= 40 else out[:36] + ["..."] + out[-3:]
@@ -208,10 +209,10 @@ def main():
                 "visibility": "hidden" if c["hidden"] else "visible",
             })
         score += got
+        not_graded += lost
         total += worth
         per_exercise[e] = [got, worth]
-        print(f"{section(e)}: {got}/{worth}" + (f" ({lost} not graded)" if (lost := sum(
-            c["points"] for c in mine if (results.get(c["name"]) or {}).get("verdict") == "inconclusive")) else ""))
+        print(f"{section(e)}: {got}/{worth}" + (f" ({lost} not graded)" if lost else ""))
     names = ", ".join(i.split(":")[0] for i in inconclusive)
     print(f"Score: {score}/{total}" + (f" ({not_graded} not graded: {names})" if not_graded else ""))
     Path(a.json).write_text(json.dumps({
@@ -221,7 +222,7 @@ def main():
         "tests": tests,
         "extra_data": {
             "kernel": a.kernel,
-            "build": ("refused" if a.unsafe_policy == "forbid" and unsafe else "failed") if a.build_log is not None else "ok",
+            "build": build,
             "unsafe": unsafe,
             "unsafe_policy": a.unsafe_policy,
             "exercises": per_exercise,

@@ -6,7 +6,7 @@
 # "worker ran" printed by a kworker is taken instead, and the output says so.
 #@ exercise=1
 #@ points=10
-#@ limit=10
+#@ limit=20
 . /tests/grade-lib.sh
 hint="Embed a Work<DeviceState> field (impl_has_work!), implement WorkItem so that run calls pr_info!, and in the ioctl pass a clone of the Arc to workqueue::system().enqueue(...)."
 call KICK

@@ -5,7 +5,7 @@
 # "worker received: N" printed by a kworker is taken instead, and the output says so.
 #@ exercise=3
 #@ points=10
-#@ limit=10
+#@ limit=20
 . /tests/grade-lib.sh
 hint="Store the value under the Mutex<u32> in the ioctl, then enqueue; in run, lock the mutex and print the stored value."
 for v in $(random_value) $(($(random_value) + 70000)); do

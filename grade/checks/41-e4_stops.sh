@@ -4,7 +4,7 @@
 # a complete trace, the log's "resched" lines must stop growing.
 #@ exercise=4
 #@ points=5
-#@ limit=25
+#@ limit=30
 # Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
 #@ timing
 # shellcheck disable=SC2317 # predicates for wait_until, called indirectly

@@ -7,7 +7,7 @@
 # a line "delayed worker ran" from a kworker is taken instead, and the output says so.
 #@ exercise=6
 #@ points=5
-#@ limit=15
+#@ limit=30
 . /tests/grade-lib.sh
 if ! e6_scene; then
 	await_worker "delayed worker ran" 8 >/dev/null

@@ -6,7 +6,7 @@
 # is taken instead.
 #@ exercise=6
 #@ points=5
-#@ limit=15
+#@ limit=30
 # Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
 #@ timing
 . /tests/grade-lib.sh

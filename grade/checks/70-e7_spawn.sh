@@ -7,7 +7,7 @@
 # N" from a kworker per value is taken instead.
 #@ exercise=7
 #@ points=10
-#@ limit=10
+#@ limit=20
 . /tests/grade-lib.sh
 hint="workqueue::system().try_spawn(GFP_KERNEL, move || { pr_info!(\"spawned worker saw {}\\n\", val); })?"
 v1=$(random_value)

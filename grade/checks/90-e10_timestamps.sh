@@ -8,7 +8,7 @@
 # trace, the line "delayed worker ran" is timed instead.
 #@ exercise=10
 #@ points=10
-#@ limit=15
+#@ limit=30
 # Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
 #@ timing
 . /tests/grade-lib.sh

@@ -5,7 +5,7 @@
 # runs (a forgotten pending item would run in freed code); the module loads again cleanly.
 #@ exercise=robustness
 #@ points=5
-#@ limit=10
+#@ limit=15
 . /tests/grade-lib.sh
 call KICK_DELAYED
 began

@@ -171,6 +171,11 @@ reload() {
 # kmark TEXT: writes "test: TEXT" to the kernel log; prints its timestamp.
 kmark() {
 	echo "<6>test: $1" >/dev/kmsg
+	kmark_ts "$1"
+}
+# kmark_ts TEXT: the timestamp of the last mark "test: TEXT" in the kernel log (a mark written
+# earlier, when reading the log at once would cost a test its timing).
+kmark_ts() {
 	dmesg | sed -n "s/^\\[ *\\([0-9.]*\\)\\].* test: $1\$/\\1/p" | tail -n 1
 }
 
