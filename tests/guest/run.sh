@@ -22,7 +22,8 @@
 # Besides the KTAP stream (for people), the runner writes one record per test to the data channel
 # (ttyS2, the host's records.tsv): "test NAME VERDICT ATTEMPTS SECONDS LIMIT MODULE REASON
 # FIGURES", tab-separated, VERDICT pass, fail, skip or inconclusive; "reboot" when the known state
-# cannot be restored (the host boots a fresh guest for the rest); "done PASS FAIL SKIP" at the end.
+# cannot be restored (the host boots a fresh guest for the rest); "done PASS FAIL SKIP" at the end;
+# and every diagnostic line as "diag NAME LINE" (harness/records.py has the kinds).
 . /tests/ktap.sh
 . /tests/splats.sh
 . /tests/header.sh
@@ -145,6 +146,13 @@ record() {
 		line="$line${line:+	}$f"
 	done
 	printf '%s\n' "$line" >>"$REC"
+}
+# Every diagnostic line also goes to the data channel, as "diag NAME LINE" for the test under
+# way: the host keeps what each test said as data, and prints its KTAP from that.
+ktap_diag() {
+	if [ $# -gt 0 ]; then printf '%s\n' "$*"; else cat; fi | tr '\t' ' ' >/tmp/diag.txt
+	sed 's/^/# /' /tmp/diag.txt
+	sed "s|^|diag	${name:-runner}	|" /tmp/diag.txt >>"$REC"
 }
 
 # attempt TEST LIMIT: one run of a test from the known state: its module freshly loaded, the log
