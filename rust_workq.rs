@@ -292,11 +292,7 @@ impl MiscDevice for DeviceState {
         Ok(module.state.clone())
     }
 
-    /// One handler per command, inlined into this `match` so that a command is one function, as a
-    /// C driver's `switch` is (`#[inline(always)]` on those LLVM kept out of line: the handlers of
-    /// two commands each, `spawn`, and the logging they share). `make bench` runs under TCG, where
-    /// each call and return is a jump QEMU looks up at run time; the two calls LLVM left on the
-    /// coalesced path cost a fifth of that submission (BENCH.md).
+    /// One small handler per command.
     fn ioctl(me: ArcBorrow<'_, Self>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let arg = UserPtr::from_addr(arg);
         match cmd {
@@ -322,7 +318,6 @@ fn read_u32(arg: UserPtr) -> Result<u32> {
 impl DeviceState {
     /// Counts an enqueue attempt made by an ioctl and logs the lab's "queued" or "already queued"
     /// with the item's name.
-    #[inline(always)]
     fn log_submission<T>(&self, item: Item, res: Result<(), T>) -> Result<isize> {
         let name = ITEM_NAMES[item as usize];
         if self.stats.record(item, res) {
@@ -340,7 +335,6 @@ impl DeviceState {
     /// A coalesced submission clones the `Arc` and drops the one handed back: `enqueue` takes
     /// ownership before it knows whether the item is pending. BENCH.md measures what that costs
     /// and what an upstream `enqueue` could do instead.
-    #[inline(always)]
     fn kick(me: ArcBorrow<'_, Self>, value: Option<u32>) -> Result<isize> {
         if value.is_some() {
             // The guard is a temporary: the lock is released before the enqueue.
@@ -507,7 +501,6 @@ impl DeviceState {
     /// Exercise 6: `KICK_DELAYED` (`ms` is `None`) runs the `delayed` item 2 s later; a second
     /// call while it is pending is "already queued". `KICK_DELAYED_MS`: the same item after `ms`
     /// milliseconds.
-    #[inline(always)]
     fn kick_delayed(me: ArcBorrow<'_, Self>, ms: Option<u32>) -> Result<isize> {
         let delay = match ms {
             // One jiffy more than the conversion: the current jiffy is partly over already, so
@@ -539,7 +532,6 @@ impl WorkItem<DELAYED> for DeviceState {
 
 impl DeviceState {
     /// Exercise 7: `SPAWN` runs a closure with no struct of its own (`try_spawn` allocates it).
-    #[inline(always)]
     fn spawn(me: ArcBorrow<'_, Self>, value: u32) -> Result<isize> {
         let state: Arc<Self> = me.into();
         let res = me.spawn_queue.try_spawn(GFP_KERNEL, move || {
