@@ -23,7 +23,7 @@ VERDICTS = ("pass", "fail", "skip", "inconclusive", "crash")
 # Each kind's fields after the kind; the last of a kind with a "*" takes the rest of the line.
 KINDS = {"exit": ("status",), "diag": ("name", "line"), "reboot": (), "done": ("passed", "failed", "skipped"),
          "test": ("name", "verdict", "attempts", "seconds", "limit", "module", "reason", "figures"),
-         "trace": ("name", "line"), "bench": ("run", "*row")}
+         "trace": ("name", "*line"), "bench": ("run", "*row")}
 # The fields a test record must have; the rest may be missing (an older runner, a crash).
 TEST_NEEDS = 3
 
@@ -41,12 +41,11 @@ def parse_line(line):
     if names is None:
         return None
     vals = parts[1:]
+    if len(vals) < (TEST_NEEDS if parts[0] == "test" else len(names)):
+        return None
     if names and names[-1].startswith("*"):
         names = names[:-1] + (names[-1][1:],)
         vals = vals[:len(names) - 1] + ["\t".join(vals[len(names) - 1:])]
-    need = TEST_NEEDS if parts[0] == "test" else len(names)
-    if len(vals) < need:
-        return None
     return Record(parts[0], {n: v[:FIELD_CAP] for n, v in zip(names, vals)})
 
 
