@@ -10,6 +10,11 @@ export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE E
 export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE
 BENCH_CALLS ?= 10000
 
+# The harness is one Python program (harness/): python3 is all it needs to start, and it installs
+# the rest (make deps). A machine without python3 hears so when a target needs it.
+ROOT_DIR := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+HARNESS = $(if $(shell command -v python3),PYTHONPATH=$(ROOT_DIR) python3 -m harness,$(error python3 not found: install it (as root: apt-get install python3), then every target installs what else it needs))
+
 .PHONY: help demo check run trace soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
 
 help: ## this list
@@ -39,55 +44,55 @@ help: ## this list
 #: UNSAFE=flag|forbid|allow  make grade, grade-all: list (default), refuse or ignore unsafe code beyond the starter's
 
 demo: ## boot the guest and walk through exercises 1-10; the timelines of 5 and 10 in build/trace/
-	@bash demo/run.sh
+	@$(HARNESS) demo
 
 check: ## the guest suite on every kernel, lint, host tests, harness self-test, grader proofs (what CI runs)
-	@bash tests/host/check.sh $(CHECK_KERNELS)
+	@$(HARNESS) check $(CHECK_KERNELS)
 
 skels: ## write the lab's starter to skels/, generated from the solution (TODO=N, FORCE=1)
-	@bash grade/skels.sh skels
+	@$(HARNESS) skels skels
 
 grade: ## grade MODULE=DIR (default: the reference) with points; build/grade/results.json
-	@bash grade/grade.sh
+	@$(HARNESS) grade
 
 grade-all: ## grade every SUBMISSIONS=DIR/*/ (sandboxed builds); build/grade/class.csv
-	@bash grade/grade-all.sh
+	@$(HARNESS) grade-all
 
 grade-merge: ## join the shares of grade-all SHARD=I/N (RESULTS="DIR ...") into build/grade/class.csv
-	@python3 grade/merge.py $${GRADE_OUT:-build/grade} $(RESULTS)
+	@$(HARNESS) grade-merge $(RESULTS)
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
-	@bash qemu/run.sh $${RWQ_CMD:+"$$RWQ_CMD"}
+	@$(HARNESS) run
 
 trace: ## record the workqueue tracepoints while CMD='...' runs: build/trace/{trace.txt,trace.json,timeline.svg}
-	@bash qemu/trace.sh "$$RWQ_CMD"
+	@$(HARNESS) trace
 
 soak: ## the load/unload, concurrency and fuzz scenarios for SOAK_SECONDS each (default 600)
-	@SOAK_SECONDS=$${SOAK_SECONDS:-600} bash tests/host/suite.sh --default $${FLAVOR:-base} rmmod_cycles concurrency fuzz
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} $(HARNESS) soak
 
 bench: ## the Rust module against its C twin in one boot (BENCH_CALLS=10000); rows in build/bench/
-	@bash bench/run.sh $(BENCH_CALLS)
+	@$(HARNESS) bench $(BENCH_CALLS)
 
 lint: ## rustfmt, clippy (CLIPPY=1) on every series, cargo fmt/clippy, shellcheck
-	@bash tests/host/lint.sh
+	@$(HARNESS) lint
 
 module: ## build rust_workq.ko only (against the cached kernel, or KDIR)
-	@bash qemu/prepare.sh --module-only
+	@$(HARNESS) module
 
 kernel: ## fetch and build the cached kernel of KERNEL_SERIES and FLAVOR
-	@bash qemu/prepare.sh --kernel-only
+	@$(HARNESS) kernel
 
 kernel-key: ## print the cached kernel's name and key (KERNEL_SERIES, FLAVOR): a CI cache key
-	@bash qemu/prepare.sh --key
+	@$(HARNESS) kernel-key
 
 tools: ## build the static userspace tools
-	@bash qemu/tools.sh
+	@$(HARNESS) tools
 
 deps: ## install the Debian packages and bindgen the build needs
-	@bash qemu/deps.sh
+	@$(HARNESS) deps
 
 rust-analyzer: ## write rust-project.json so an editor resolves kernel:: items
-	@bash qemu/rust-analyzer.sh
+	@$(HARNESS) rust-analyzer
 
 clean: ## remove build/ (the kernel cache in ~/.cache/rust_workq stays)
 	rm -rf build userspace/target rust-project.json

@@ -5,7 +5,7 @@
 # logging costs each side; last, that cost per log line, from the two runs. Usage: guest.sh CALLS
 calls=${1:-10000}
 set -e
-# send RUN FILE: FILE's rows to the host (bench/run.sh), one "bench<TAB>RUN<TAB>ROW" record each.
+# send RUN FILE: FILE's rows to the host (harness/trace.py bench), one "bench<TAB>RUN<TAB>ROW" record each.
 send() {
 	tab=$(printf '\t')
 	sed "s/^/bench${tab}$1${tab}/" "$2" >/dev/ttyS2

@@ -597,7 +597,7 @@ def rust_analyzer(argv):
 
 
 def _step(upto):
-    """make kernel, module, kernel-key ([SERIES [FLAVOR]] as qemu/prepare.sh took them): prints
+    """make kernel, module, kernel-key ([SERIES [FLAVOR]]): prints
     the tree, the .ko or SERIES-FLAVOR-KEY."""
     def command(argv):
         with phase("deps"):

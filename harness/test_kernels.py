@@ -37,7 +37,7 @@ class Fragments(unittest.TestCase):
 
     def test_key_input(self):
         """version, the fragments' lines but comments (cat | grep -v '^#'), then rustc, the first
-        line of clang's and bindgen's --version: qemu/kernel.sh's key input."""
+        line of clang's and bindgen's --version: the key input (as the shell harness before it hashed it)."""
         said = {"/usr/bin/rustc": "rustc 1.96.0\n", "clang-19": "clang version 19\nTarget: x\n", "bindgen": "bindgen 0.73.2\n"}
         fake = lambda argv, *a, **kw: subprocess.CompletedProcess(argv, 0, said[argv[0]], "")
         with mock.patch.object(kernels, "run", fake), mock.patch.object(kernels, "llvm_suffix", lambda: "-19"):
@@ -58,7 +58,7 @@ class Fragments(unittest.TestCase):
             self.assertEqual(kernels._config_lines([a, b]), ["CONFIG_A=y", ""])  # grep -v keeps blank lines
 
     def test_key_of_the_cached_tree(self):
-        """The key of a kernel in this machine's cache, as qemu/kernel.sh named it."""
+        """The key of a kernel in this machine's cache, as the shell harness before it named it too."""
         for kdir in (kernels.CACHE / "kernel").glob("7.3-base-*"):
             stamp = kdir / ".rust_workq-complete"
             if not stamp.is_file() or not (kernels.BINDGEN_ROOT / "bin/bindgen").exists():

@@ -10,7 +10,7 @@
 #@ exercise=2
 #@ points=10
 #@ limit=20
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/grade-lib.sh
 hint="enqueue returns Result<(), Arc<T>>: Err means the work was already pending. Log both arms with pr_info!."

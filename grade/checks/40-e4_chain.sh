@@ -7,7 +7,7 @@
 #@ exercise=4
 #@ points=5
 #@ limit=25
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 # shellcheck disable=SC2317 # predicates for wait_until, called indirectly
 . /tests/grade-lib.sh

@@ -7,7 +7,7 @@
 #@ exercise=6
 #@ points=5
 #@ limit=30
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/grade-lib.sh
 late=1

@@ -7,7 +7,7 @@
 #@ exercise=8
 #@ points=5
 #@ limit=25
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/grade-lib.sh
 if ! e8_scene; then

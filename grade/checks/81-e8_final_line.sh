@@ -5,7 +5,7 @@
 #@ exercise=8
 #@ points=5
 #@ limit=25
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/grade-lib.sh
 e8_scene || skip "no complete trace of the kernel's events: the final line is judged with the flag (e8_stops)"

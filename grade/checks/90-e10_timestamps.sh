@@ -9,7 +9,7 @@
 #@ exercise=10
 #@ points=10
 #@ limit=30
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/grade-lib.sh
 hint="Enqueue and return: the ioctl must not wait for its work (no sleep, no flush in the handler)."

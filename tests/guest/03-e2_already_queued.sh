@@ -3,7 +3,7 @@
 # queued"). The delayed item stays pending for 2 s and both submissions come from one process,
 # back to back, so both arms show on any machine (the run must come after the second call).
 #@ limit=15
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 J KICK_DELAYED + KICK_DELAYED || fail "KICK_DELAYED + KICK_DELAYED failed"

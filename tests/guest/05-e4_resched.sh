@@ -2,7 +2,7 @@
 # Exercise 4: the self-rescheduling item re-enqueues itself until its AtomicUsize-style counter
 # reaches the limit (10), then the log stops growing.
 #@ limit=15
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 J START_RESCHED -v 0 || fail "START_RESCHED failed"

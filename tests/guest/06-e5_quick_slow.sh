@@ -2,7 +2,7 @@
 # Exercise 5: quick (Work<DeviceState, 0>) and slow (Work<DeviceState, 1>) are independent:
 # quick, submitted after slow (from the same process, right after it), runs while slow sleeps.
 #@ limit=10
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 J KICK_SLOW + KICK_QUICK || fail "KICK_SLOW + KICK_QUICK failed"

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Exercise 6: KICK_DELAYED runs its item no earlier than 2 s after the ioctl.
 #@ limit=15
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 # Measured from the tool's mark written before the call (the module's "queued" line comes after

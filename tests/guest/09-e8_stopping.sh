@@ -4,7 +4,7 @@
 # The chain (10 runs 1 s apart) is still running when rmmod comes, on any machine; the log shows
 # that it was (fewer than 10 runs before the mark written just before rmmod).
 #@ limit=20
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 J START_RESCHED -v 1000 || fail "START_RESCHED failed"

@@ -3,7 +3,7 @@
 # not before the ioctl; (2) delayed work runs after the requested delay; (3) once stopped via
 # the stopping flag, self-rescheduling work prints exactly one final message and then nothing.
 #@ limit=25
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 # "Before the ioctl" is measured from the tool's mark written before the call: the module's own

@@ -3,7 +3,7 @@
 # `dmesg | tail` after KICK (E1) and KICK_WITH_VALUE (E3), `dmesg -w` following the
 # self-rescheduling item (E4), `dmesg -T -w` with wall-clock stamps (E10).
 #@ limit=20
-# Timing-sensitive: make check also runs it at SLOWDOWN=3 (tests/host/slow.sh).
+# Timing-sensitive: make check also runs it at SLOWDOWN=3 (harness/proofs.py slow).
 #@ timing
 . /tests/lib.sh
 ioctl /dev/mydevice -t J -n 10 -d none

@@ -6,7 +6,7 @@
 # what it prints becomes KTAP diagnostics. `fail` writes to stderr so that it is seen even from
 # inside $(...), whose failure then ends the test through `sh -e`.
 #
-# TIMEOUT_MUL is the machine's speed factor (the host measures it, tests/host/suite.sh): every
+# TIMEOUT_MUL is the machine's speed factor (the host measures it, harness/boot.py): every
 # wait below is that many times longer on a slower or busier machine.
 
 . /etc/profile

@@ -10,7 +10,7 @@
 # should not (a process, the module unloaded, fault injection on) is reported in its
 # diagnostics, and the module is unloaded after each test (so that a module that cannot unload
 # fails the test that used it). Each test comes with its time limit in seconds, which the host
-# computes (tests/host/suite.sh) from the test's "#@ limit=" line and the flavour, and
+# computes (harness/suite.py) from the test's "#@ limit=" line and the flavour, and
 # optionally the module it tests (default /lib/modules/rust_workq.ko; the grader tests others):
 # the test's name then ends in "@MODULE" (without ".ko"). After each test the kernel log is
 # scanned for splats (tests/splat-patterns): a splat fails the test, unless the test allows it.

