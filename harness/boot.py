@@ -231,7 +231,7 @@ def _run(kernel, qemu, kargs, initrd, work, logdir, timeout, idle, late, echo, o
             pass
     for t in readers[:3]:
         t.join()
-    print(f"==> boot-to-verdict {time.monotonic() - t0:.1f}s", file=sys.stderr, flush=True)
+    note(f"boot-to-verdict {time.monotonic() - t0:.1f}s")
     b.records = live
     exits = [r for r in live if r.kind == "exit"]
     b.rc = int(exits[-1].fields["status"]) if exits and exits[-1].fields["status"].isdigit() else None

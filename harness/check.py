@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import kernels, lint, proofs, suite, trace
-from .common import ROOT, Fail, env, meta
+from .common import ROOT, Fail, env, meta, notes_to
 from .ktap import Ktap, Phase
 
 TITLES = ("lint", "harness self-test", "grader proofs", "grade-all sandbox", "grade-all shards", "slow machine")
@@ -48,7 +48,8 @@ class Job:
     def run(self):
         self.t0 = time.monotonic()
         try:
-            self.ok = self.fn(self.phase) is not False
+            with notes_to(self.phase.diag):
+                self.ok = self.fn(self.phase) is not False
         except Fail as e:
             self.phase.diag(f"error: {e}")
         except Exception:  # a bug in a phase
@@ -176,7 +177,8 @@ def check(argv):
         t0 = time.monotonic()
         r.top.diag(f"kernel {k}")
         try:
-            prepared[k] = kernels.prepare(*k.split("/"))
+            with notes_to(lambda l: print(f"    # {l}", flush=True)):
+                prepared[k] = kernels.prepare(*k.split("/"))
         except Fail as e:
             print(f"    error: {e}", flush=True)
         r.end(f"kernel {k}", t0, k in prepared)
@@ -199,11 +201,15 @@ def check(argv):
             ph.out = Shown()
             r.top.diag(f"{what} on {k}")
             try:
-                if what == "guest suite":
-                    results[k] = suite.run(kernel(k), specs, log=kernel(k).out / "log", ktap=ph)
-                    ok = results[k].host_ok
-                else:
-                    ok = trace.trace_test(kernel(k), kernel(k).out / "trace", ph)
+                with notes_to(ph.diag):
+                    if what == "guest suite":
+                        results[k] = suite.run(kernel(k), specs, log=kernel(k).out / "log", ktap=ph)
+                        ok = results[k].host_ok
+                    else:
+                        ph.header()
+                        ok = trace.trace_test(kernel(k), kernel(k).out / "trace", ph)
+                        ph.plan(ph.n)  # last (TAP allows it): a missed set-up's retries come first
+                        ph.totals()
             except Fail as e:
                 ph.diag(f"error: {e}")
             r.phase(name, t0, ph, ok)

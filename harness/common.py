@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +30,23 @@ class Fail(Exception):
         self.code = code
 
 
+_local = threading.local()
+
+
 def note(msg):
-    print(f"==> {msg}", file=sys.stderr, flush=True)
+    """A step's progress, "==> MSG": on stderr, or where notes_to sent this thread's notes."""
+    sink = getattr(_local, "sink", None)
+    sink(f"==> {msg}") if sink else print(f"==> {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def notes_to(sink):
+    """This thread's notes to sink(line) for the block (make check: into the stream of its phase)."""
+    saved, _local.sink = getattr(_local, "sink", None), sink
+    try:
+        yield
+    finally:
+        _local.sink = saved
 
 
 def env(name, default=""):
@@ -44,7 +60,7 @@ def phase(label):
     try:
         yield
     finally:
-        print(f"==> phase {label:<24} {time.monotonic() - t0:7.1f}s", file=sys.stderr, flush=True)
+        note(f"phase {label:<24} {time.monotonic() - t0:7.1f}s")
 
 
 def run(argv, what=None, **kw):

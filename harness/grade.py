@@ -23,9 +23,9 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness import kernels, sandbox, suite
-from harness.common import OUT, ROOT, Fail, env, meta, note, run
-from harness.ktap import Ktap
+from . import kernels, sandbox, suite
+from .common import OUT, ROOT, Fail, env, meta, note, run
+from .ktap import Ktap
 
 # The runner's lines about itself, not about the module (tests/guest/run.sh): for grader.log.
 HARNESS = re.compile(r"^(runner: |  module was not loaded|\S+@\S+: attempt \d+ of \d+: |\S+@\S+ inconclusive: )")

@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from . import grade, kernels, records, suite, trace
-from .common import CACHE, HOME, OUT, ROOT, Fail, env, meta
+from .common import CACHE, HOME, OUT, ROOT, Fail, env, meta, notes_to
 from .ktap import Phase
 
 CHECKS = sorted((ROOT / "grade/checks").glob("[0-9]*.sh"))
@@ -69,7 +69,8 @@ def child(d):
     name, args = pickle.loads((Path(d) / "call").read_bytes())
     ph, ok = Phase(), False
     try:
-        ok = globals()[name](*args, ph)
+        with notes_to(ph.diag):
+            ok = globals()[name](*args, ph)
     except Fail as e:
         ph.diag(f"error: {e}")
     except Exception:

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from harness.common import ROOT, Fail, env
+from .common import ROOT, Fail, env
 
 # A uid and gid that no account and no other process on the machine uses.
 SANDBOX_ID = int(env("RWQ_SANDBOX_ID", 2000000000 + os.getpid() % 100000000))

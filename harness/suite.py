@@ -87,6 +87,7 @@ def run(kernel, specs, log, late=(), soak=None, ktap=None):
     def guest_path(t):
         return f"/late/{t.name}" if t in late else f"/tests/{t.name}" if t.parent == GUEST_TESTS else f"/extra/{t.name}"
 
+    ktap.header()  # first: the calibration boot's notes come into the stream below it
     factor, why = qemu.speed_factor(kernel, log / "calibration")
 
     def limit_of(t):
@@ -95,7 +96,6 @@ def run(kernel, specs, log, late=(), soak=None, ktap=None):
         return scaled(limit + (3 * soak if m.get("soak") is True else 0), factor)
 
     limits = [limit_of(t) for t, _ in specs]
-    ktap.header()
     ktap.plan(total + 2)
     ktap.diag(f"guest suite on {kernel.name} ({kernel.version}, {kernel.dir})")
     ktap.diag(f"speed factor {factor:g}: {why}")
