@@ -208,7 +208,7 @@ def report(checks, hidden, results, build, found, policy, kernel, module, second
             tests.append({
                 "name": f"{section(e)}: {c['name']}", "score": pts, "max_score": c["points"] if verdict != "skip" else 0,
                 "status": {"pass": "passed", "skip": "skipped", "inconclusive": "inconclusive"}.get(verdict, "failed"),
-                "output": (c["about"] + ".\n" + "\n".join(lines)).strip() + f"\n({when}, limit {limit}s)",
+                "output": (c["about"].rstrip(".") + ".\n" + "\n".join(lines)).strip() + f"\n({when}, limit {limit}s)",
                 "visibility": "hidden" if c["hidden"] else "visible"})
         score, not_graded, total = score + got, not_graded + lost, total + worth
         per_exercise[e] = [got, worth]

@@ -70,9 +70,9 @@ class ReportTest(Tmp):
                                                              "exercise 2: e2_already_queued", "exercise 3: e3_value",
                                                              "exercise 9 (written answer)"])
         self.assertEqual(data["tests"][3]["visibility"], "hidden")
-        # The check's first sentence, then what it said (its time line is the runner's), then its time.
+        # The check's first sentence (one full stop), then what it said (its time line is the runner's), then its time.
         self.assertEqual(data["tests"][0]["output"], "The module loads, registers /dev/mydevice, unloads cleanly and loads "
-                                                     "again..\n(0.2s, limit 20s)")
+                                                     "again.\n(0.2s, limit 20s)")
         x = data["extra_data"]
         self.assertEqual((x["max_score"], x["build"], x["exercises"]["1"], x["speed_factor"]["speed_factor"]), (35, "ok", [10, 10], 1.2))
         self.assertEqual((self.tmp / "grade/grader.log").read_text(), "speed factor 1.2 (a calibration boot took 2.0s)\n")
