@@ -5,7 +5,6 @@ Results, the counting of cargo's and unittest's captured output, and the proofs'
 child process's stream, the module cache)."""
 import contextlib
 import io
-import sys
 import tempfile
 import threading
 import time
@@ -19,8 +18,7 @@ from harness.common import Fail
 from harness.ktap import Phase
 
 # Captured: `cargo test -q --locked` in userspace/ (two of its crates), a failing crate, and one
-# that does not compile; `python3 -m unittest discover` with a failure, an error, a skip and an
-# expected failure, and with a module that does not import.
+# that does not compile.
 CARGO_OK = """
 running 6 tests
 ......
@@ -44,17 +42,17 @@ error: test failed, to rerun pass `-p ioctl --lib`
 CARGO_BROKEN = """error[E0425]: cannot find value `x` in this scope
 error: could not compile `ioctl` (lib test) due to 1 previous error
 """
-UNITTEST_MIXED = """F.sEx
-----------------------------------------------------------------------
-Ran 5 tests in 0.000s
-
-FAILED (failures=1, errors=1, skipped=1, expected failures=1)
-"""
-UNITTEST_IMPORT = """E
-----------------------------------------------------------------------
-Ran 1 test in 0.000s
-
-FAILED (errors=1)
+# Real unittest modules: a failure, an error, a skip, an expected failure and a pass; one that
+# does not import.
+MIXED = """import unittest
+class T(unittest.TestCase):
+    def test_fails(self): self.fail()
+    def test_errs(self): raise OSError
+    @unittest.skip("no")
+    def test_skipped(self): pass
+    @unittest.expectedFailure
+    def test_expected(self): self.fail()
+    def test_passes(self): pass
 """
 
 
@@ -163,12 +161,17 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(check.figures("7.2/base", None), ["7.2/base: no results (the kernel or module did not build)"])
 
     def test_counts_of_captured_output(self):
-        self.assertEqual(check.counts(CARGO_OK, 0, "cargo"), (22, 0))
-        self.assertEqual(check.counts(CARGO_FAILED, 101, "cargo"), (24, 1))
-        self.assertEqual(check.counts(CARGO_BROKEN, 101, "cargo"), (0, 1))
-        self.assertEqual(check.counts(UNITTEST_MIXED, 1, "unittest"), (2, 2))
-        self.assertEqual(check.counts(UNITTEST_IMPORT, 1, "unittest"), (0, 1))
-        self.assertEqual(check.counts("Ran 2 tests in 0.000s\n\nOK (skipped=1)\n", 0, "unittest"), (1, 0))
+        self.assertEqual(check.counts(CARGO_OK, 0), (22, 0))
+        self.assertEqual(check.counts(CARGO_FAILED, 101), (24, 1))
+        self.assertEqual(check.counts(CARGO_BROKEN, 101), (0, 1))
+
+    def test_unit_test_counts_come_back_as_data(self):
+        for files, want in (({"test_mixed.py": MIXED}, (2, 2)), ({"test_mixed.py": MIXED, "test_broken.py": "import no_such_module\n"}, (2, 3)),
+                            ({"test_ok.py": "import unittest\nclass T(unittest.TestCase):\n    def test_a(self): pass\n"}, (1, 0))):
+            with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):
+                for name, text in files.items():
+                    Path(d, name).write_text(text)
+                self.assertEqual(check.unit_tests(d, d), want, files)
 
     def test_a_foreground_stream_is_printed_indented_and_kept(self):
         ph, shown = Phase(), io.StringIO()
@@ -196,13 +199,14 @@ class CheckTest(unittest.TestCase):
 
         def proof(verdicts):
             return lambda *a: phase_with(*verdicts)(a[-1])
-        shown = {"cargo": (0, CARGO_OK), sys.executable: (1, UNITTEST_MIXED)}
+        shown = {"cargo": (0, CARGO_OK)}
         out = io.StringIO()
         with mock.patch.dict("os.environ", {"KDIR": "", "TESTS": tests}), \
                 mock.patch.object(kernels, "deps", lambda test: None), mock.patch.object(kernels, "default_series", lambda: "7.3"), \
                 mock.patch.object(kernels, "offered", lambda: ["7.3"]), \
                 mock.patch.object(kernels, "prepare", lambda s, f: FakeKernel(f"{s}/{f}", out=Path(f"/out/{s}-{f}"))), \
-                mock.patch.object(check, "shown", lambda argv, cwd: shown[argv[0]]), mock.patch.object(check.suite, "run", suite_run), \
+                mock.patch.object(check, "shown", lambda argv, cwd: shown[argv[0]]), mock.patch.object(check, "unit_tests", lambda s, t: (2, 2)), \
+                mock.patch.object(check.suite, "run", suite_run), \
                 mock.patch.object(check.trace, "trace_test", lambda k, d, ph: ph.result("pass", "trace: x") and True), \
                 mock.patch.object(check.lint, "lint", proof(["pass", "pass"])), mock.patch.object(proofs, "selftest", proof(["pass"])), \
                 mock.patch.object(proofs, "grade_proof", proof(["pass", "fail"])), mock.patch.object(proofs, "grade_class", proof(["pass"])), \
