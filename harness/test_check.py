@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Unit tests of make check's parts that need no guest: the kernel list, the scheduler of the
 phases beside the suites (their verdicts, leaf counts and times), the figures from recorded
-Results, the counting of cargo's and unittest's captured output, and the proofs' plumbing (a
+Results, cargo's counts from its captured output and unittest's as data, and the proofs' plumbing (a
 child process's stream, the module cache)."""
 import contextlib
 import io
