@@ -3,8 +3,8 @@
 grade/checks/ (and an instructor's hidden ones, EXTRA_TESTS) on a real guest: a line per check,
 one per exercise, "Score: P/M" last; GRADE_OUT (build/grade) gets results.json (Gradescope's
 shape; the harness's own state in extra_data and grader.log), ktap, log/ and module/build.log.
-Exit 0 at full marks, 1 below, 2 when the grader could not run, 3 when a check could not be
-graded (its set-up never happened here: the grader's failure, which costs the student nothing).
+Exit 0 at full marks, 1 below, 2 when the grader could not run, 4 (INCOMPLETE) when a check could
+not be graded (its set-up never happened here: the grader's failure, which costs the student nothing).
 The submission is untrusted: built in the sandbox; what it or the compiler said is shown with
 its control characters escaped and without the results directory's path."""
 import csv
@@ -36,6 +36,8 @@ REFUSED = re.compile(r"Read-only file system|Network is unreachable|Temporary fa
 EXERCISE_9 = "exercise 9: graded by hand (a written answer: which queue for each workload, and why)"
 LABEL = {"pass": "OK", "fail": "FAIL", "crash": "FAIL", "skip": "SKIP", "inconclusive": "NOT GRADED"}
 TOKEN = re.compile(r"\bunsafe\b")
+# The exit status of a grade with a check that could not be graded: kselftest's skip.
+INCOMPLETE = 4
 
 
 def clean(text, lines=True):
@@ -227,9 +229,9 @@ def report(checks, hidden, results, build, found, policy, kernel, module, second
     if inconclusive:
         for i in inconclusive:
             print(f"grade: not graded, not the submission's fault: {i}", file=sys.stderr)
-        print(f"grade: the grade is incomplete (exit 4, kselftest's skip): {not_graded} point(s) not graded; grade again, "
+        print(f"grade: the grade is incomplete (exit {INCOMPLETE}, kselftest's skip): {not_graded} point(s) not graded; grade again, "
               "on a less busy machine or with TIMEOUT_MUL=3", file=sys.stderr)
-        return 4
+        return INCOMPLETE
     return 0 if score == total else 1
 
 
@@ -452,9 +454,9 @@ def grade_all(argv):
                 last = ((out / "grade.err").read_text(errors="replace").splitlines() or [""])[-1]
                 print(f"[{i}/{n}] {show}: the grader could not run ({shown_name(last)}); rerun to retry", flush=True)
                 continue
-            # Exit 3: graded, but a check could not be (named in results.json and in class.csv's
-            # "inconclusive"); its row stays, and the next run grades it again (no key).
-            if rc != 3:
+            # Graded, but a check could not be (named in results.json and in class.csv's
+            # "inconclusive"): its row stays, and the next run grades it again (no key).
+            if rc != INCOMPLETE:
                 (out / "key").write_text(key + "\n")
             print(f"[{i}/{n}] {show}: {score(out / 'results.json')} ({t} s){again}, about {left // 60} min {left % 60:02d} s left",
                   flush=True)

@@ -9,7 +9,9 @@ import json
 import os
 import shutil
 import tempfile
+import types
 import unittest
+from unittest import mock
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -118,7 +120,7 @@ class ReportTest(Tmp):
         t = test("e3_value", "inconclusive", ["e3_value@submission inconclusive: set-up missed"], attempts=3,
                  reason="set-up missed in 3 attempt(s): the machine was too slow")
         rc, said, err, data = self.report(results(t))
-        self.assertEqual(rc, 4)
+        self.assertEqual(rc, grade.INCOMPLETE)
         self.assertIn("  e3_value                     NOT GRADED  not graded  (0.2s, limit 20s)  [hidden]\n", said)
         self.assertIn("exercise 3: 0/10 (10 not graded)\n", said)
         self.assertTrue(said.endswith("Score: 25/35 (10 not graded: e3_value)\n"))
@@ -252,6 +254,27 @@ class ClassTest(Tmp):
                          [["a", "a"], ["b", "b"], ["c", "c"]])
         self.assertIn(f"{s2.resolve()}/class/b", (self.tmp / "merged/class.tsv").read_text())
         self.assertTrue((self.tmp / "merged/class.csv").exists())
+
+    def test_an_incomplete_grade_is_graded_again(self):
+        """grade-all keeps a grade for reuse (its key) unless a check could not be graded."""
+        for s in ("complete", "incomplete"):
+            (self.tmp / "class" / s).mkdir(parents=True)
+            (self.tmp / "class" / s / "Kbuild").write_text("obj-m := rust_workq.o\n")
+            (self.tmp / "class" / s / "rust_workq.rs").write_text(f"// {s}\n")
+
+        def grade_one(module, out, *rest):
+            (out / "results.json").write_text('{"score": 5, "extra_data": {"max_score": 5}}\n')
+            return grade.INCOMPLETE if module.name == "incomplete" else 0
+        env = {"SUBMISSIONS": str(self.tmp / "class"), "GRADE_OUT": str(self.tmp / "out"), "MODULE": "", "SHARD": "", "EXERCISE": ""}
+        with mock.patch.dict("os.environ", env), mock.patch.object(grade.kernels, "grade_flavor", lambda: "base"), \
+                mock.patch.object(grade.kernels, "prepare", lambda s, f: types.SimpleNamespace(name="7.3/base", version="7.3.4")), \
+                mock.patch.object(grade.sandbox, "sandbox_ready", lambda: None), mock.patch.object(grade, "grade_one", grade_one):
+            quiet(grade.grade_all, [])
+            self.assertEqual([(self.tmp / f"out/class/{s}/key").is_file() for s in ("complete", "incomplete")], [True, False])
+            rc, said, _ = quiet(grade.grade_all, [])
+        self.assertEqual(rc, 0)
+        self.assertIn("complete: graded before from the same submission", said)
+        self.assertRegex(said, r"\] incomplete: 5/5 \(\d+ s\) \(graded again")
 
     def test_fatal_lines_and_exit_status(self):
         env = {"MODULE": str(self.tmp / "none"), "SUBMISSIONS": ""}
