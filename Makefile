@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
 export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE SUBMISSIONS
-export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE
+export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE HIDDEN_VISIBILITY GRADER_DEBUG
 BENCH_CALLS ?= 10000
 
 # The harness is one Python program (harness/): python3 is all it needs to start, and it installs
@@ -15,7 +15,7 @@ BENCH_CALLS ?= 10000
 ROOT_DIR := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 HARNESS = $(if $(shell command -v python3),PYTHONPATH=$(ROOT_DIR) python3 -m harness,$(error python3 not found: install it (as root: apt-get install python3), then every target installs what else it needs))
 
-.PHONY: help demo check run trace soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge
+.PHONY: help demo check run trace soak bench lint module kernel kernel-key tools deps rust-analyzer clean skels grade grade-all grade-merge image autograder
 
 help: ## this list
 	@echo "targets:"
@@ -42,6 +42,8 @@ help: ## this list
 #: RESULTS="DIR ..."      make grade-merge: the shares' output directories (build/grade-shard-I-of-N)
 #: STUDENT_KBUILD=1       make grade, grade-all, run: build with the submission's own Kbuild (in the box)
 #: UNSAFE=flag|forbid|allow  make grade, grade-all: list (default), refuse or ignore unsafe code beyond the starter's
+#: HIDDEN_VISIBILITY=...   Gradescope: what students see of EXTRA_TESTS's checks (after_published; hidden, after_due_date, visible)
+#: GRADER_DEBUG=1         make image, Gradescope's setup.sh: the debug kernel too (for DEBUG=1 grades)
 
 demo: ## boot the guest and walk through exercises 1-10; the timelines of 5 and 10 in build/trace/
 	@$(HARNESS) demo
@@ -60,6 +62,12 @@ grade-all: ## grade every SUBMISSIONS=DIR/*/ (sandboxed builds); build/grade/cla
 
 grade-merge: ## join the shares of grade-all SHARD=I/N (RESULTS="DIR ...") into build/grade/class.csv
 	@$(HARNESS) grade-merge $(RESULTS)
+
+image: ## the grader image (podman): everything make grade needs, built in; Gradescope's and PrairieLearn's entry points
+	@$(HARNESS) image
+
+autograder: ## Gradescope's autograder: build/autograder/gradescope.zip (setup.sh, run_autograder, the project)
+	@$(HARNESS) autograder
 
 run: ## interactive guest shell with the module loaded; CMD='...' runs a command instead
 	@$(HARNESS) run

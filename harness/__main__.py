@@ -6,7 +6,7 @@ import sys
 
 from .common import Fail
 
-MODULES = ("kernels", "suite", "grade", "trace", "lint", "check")
+MODULES = ("kernels", "suite", "grade", "trace", "lint", "check", "platforms")
 
 
 def main(argv):

@@ -2,7 +2,7 @@
 """make check [KERNEL...]: every kernel prepared first (the phases after time what they test), the
 host unit tests, the guest suite on every kernel and `make trace` on it, and beside them, reported
 after: lint, the harness self-test, the grader's proofs, its box on a hostile class, a class graded
-in shares, the slow machine (harness/proofs.py). KTAP: one result per phase, its own stream
+in shares, the slow machine, the grader image on the course platforms' layouts (harness/proofs.py). KTAP: one result per phase, its own stream
 indented below it; then the phase times, each suite's reliability figures and "N passed, N failed"
 over every leaf result. KERNEL: SERIES/FLAVOR, or FLAVOR on the default series (default: base and
 debug on it, base on every other series the mirror offers); KDIR=... checks that tree alone.
@@ -24,7 +24,7 @@ from . import kernels, lint, proofs, suite, trace
 from .common import ROOT, Fail, env, meta, notes_to
 from .ktap import Ktap, Phase
 
-TITLES = ("lint", "harness self-test", "grader proofs", "grade-all sandbox", "grade-all shards", "slow machine")
+TITLES = ("lint", "harness self-test", "grader proofs", "grade-all sandbox", "grade-all shards", "slow machine", "course platforms")
 
 
 def indented(s):
@@ -165,7 +165,7 @@ def figures(name, r):
 def background(names, kernel):
     """The phases beside the suites (TITLES), started: lint and the self-test each in a thread;
     the proofs, the hostile class and the shards one after another (all boot guests); the slow
-    machine in its own. The proofs take every base kernel of a series, the self-test the default
+    machine in its own; the course platforms (an image build, then grades at half a CPU) in its own. The proofs take every base kernel of a series, the self-test the default
     series' base kernel."""
     def niced(ph):  # compiling yields the CPU to the guests, whose time it would take (this thread only)
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
@@ -176,7 +176,7 @@ def background(names, kernel):
     if base:
         groups += [[Job("grader proofs", lambda ph: proofs.grade_proof([kernel(k) for k in base], ph)),
                     Job("grade-all sandbox", proofs.grade_class), Job("grade-all shards", proofs.grade_shards)],
-                   [Job("slow machine", lambda ph: proofs.slow(kernel(base[0]), ph))]]
+                   [Job("slow machine", lambda ph: proofs.slow(kernel(base[0]), ph))], [Job("course platforms", proofs.platforms)]]
     return [j for g in groups for j in g], start(groups)
 
 
@@ -194,7 +194,7 @@ def check(argv):
             return prepared.get(k) or kernels.prepare(*k.split("/"))
         raise Fail(f"kernel {k} could not be prepared (its phase above)")
     r.top.header()
-    r.top.plan(7 + 3 * len(names))
+    r.top.plan(1 + len(TITLES) + 3 * len(names))
     r.top.diag(f"kernels: {' '.join(names)}")
     for k in names:
         t0 = time.monotonic()

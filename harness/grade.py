@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import kernels, sandbox, suite
-from .common import OUT, ROOT, Fail, env, meta, note, run
+from .common import CACHE, HOME, OUT, ROOT, Fail, env, meta, note, run
 from .ktap import Ktap
 
 # The runner's lines about itself, not about the module (tests/guest/run.sh): for grader.log.
@@ -46,6 +46,19 @@ def clean(text, lines=True):
     has lines) and bytes that are not UTF-8 as \\xNN."""
     pat = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\udc80-\udcff]" if lines else r"[\x00-\x1f\x7f-\x9f\udc80-\udcff]"
     return re.sub(pat, lambda m: f"\\x{ord(m.group()) & 0xff:02x}", text)
+
+
+def unpath(text, *places):
+    """text without the host's paths (a results file never names one): each (path, name) of
+    places as its name, the kernel's source and build trees in the cache as linux/ and
+    linux-build/, the cache, the project and the home by name."""
+    for path, name in sorted(places, key=lambda p: -len(str(p[0]))):
+        text = text.replace(f"{path}/", f"{name}/" if name else "").replace(str(path), name or ".")
+    c = re.escape(str(CACHE))
+    text = re.sub(c + r"/kernel/[^/\s]+/", "linux-build/", re.sub(c + r"/src/[^/\s]+/[^/\s]+/", "linux/", text))
+    for path, name in ((CACHE, "$CACHE"), (ROOT, "$GRADER"), (HOME, "~")):
+        text = text.replace(str(path), name) if str(path) != "/" else text
+    return text
 
 
 def fatal(prefix):
@@ -138,7 +151,7 @@ def report(checks, hidden, results, build, found, policy, kernel, module, second
     factor = {"speed_factor": results.speed_factor, "source": results.speed_factor_source} if results else None
     harness = [f"speed factor {results.speed_factor} ({results.speed_factor_source})"] if results else []
 
-    shown = lambda line: clean(line).replace(f"{out}/", "").replace(str(out), ".")
+    shown = lambda line: clean(unpath(line, (out, ""), (module, "")))
     print(f"Grading {clean(Path(module).name)} on {kernel}")
     log = out / "module/build.log"
     log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -166,6 +179,9 @@ def report(checks, hidden, results, build, found, policy, kernel, module, second
 
     order = lambda e: (1, 0) if e == "robustness" else (0, int(e) if e.isdigit() else 99)
     tests, score, total, per_exercise, crashed, inconclusive, not_graded, attempts = [], 0, 0, {}, [], [], 0, {}
+    if build != "ok":  # first, as a test of its own: what the compiler (or UNSAFE=forbid) said
+        tests.append({"name": "build: rust_workq.ko", "score": 0, "max_score": 0, "status": "failed", "visibility": "visible",
+                      "output": refused + ":\n" + "\n".join(listed) if refused else "The module does not build. The compiler said:\n" + build_errors})
     for e in sorted({c["exercise"] for c in checks} | ({"9"} if exercise in ("", "9") else set()), key=order):
         mine = [c for c in checks if c["exercise"] == e]
         if e == "9" and not mine:
@@ -321,7 +337,7 @@ def grade(argv):
     flavor = kernels.grade_flavor()
     ex, policy, checks, hidden = settings()
     kernel = kernels.prepare(None, flavor)
-    sandbox.sandbox_ready()
+    sandbox.sandbox_ready(kernel.dir)
     return grade_one(module, env("GRADE_OUT", str(OUT / "grade")), kernel, ex, policy, checks, hidden)
 
 
@@ -411,6 +427,7 @@ def grade_all(argv):
     cls = Path(env("GRADE_OUT", str(OUT / ("grade" if sn == 1 else f"grade-shard-{si}-of-{sn}"))))
     (cls / "class").mkdir(parents=True, exist_ok=True)
     kernel = kernels.prepare(None, flavor)
+    sandbox.sandbox_ready(kernel.dir)
     context = grade_context(kernel)
     names = results_names(entries)
     mine = [k for k in range(len(entries)) if in_share(k + 1, si, sn)]

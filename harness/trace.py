@@ -64,7 +64,7 @@ def prepared():
     src = Path(env("MODULE")).resolve()
     if not src.is_dir():
         raise Fail(f"MODULE={env('MODULE')} is not a directory")
-    sandbox.sandbox_ready()
+    sandbox.sandbox_ready(k.dir)
     out = k.out / "run-module"
     if not sandbox.build_submission(src, out, k.dir, kernels.kmake_vars()):
         with open(out / "build.log", "rb") as f:  # the submission's compiler output: bounded, escaped
