@@ -15,5 +15,7 @@ reads what they send back as data, and prints KTAP from it.
   grade     make grade, grade-all, grade-merge, skels: points, results.json, the class table
   trace     make trace, its checks, make demo, make bench, make run
   lint      make lint
+  platforms the course platforms: make image, make autograder, Gradescope's and PrairieLearn's
+            entry points and their results' shapes
   check     make check: the phases and their scheduler; proofs: what the phases prove
 """

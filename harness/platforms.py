@@ -180,9 +180,10 @@ def grader_setup(argv):
         kernels.deps_install(["cargo-web"])
     flavors = ["base", "debug"] if env("GRADER_DEBUG", "0") == "1" else ["base"]
     seed, series = Path(env("RWQ_SEED", "/seed")), kernels.resolve(None)
-    # A kernel cache lent to an image build: its source and kernels of the series, used where the
-    # key matches.
-    for d in [seed / "src" / series] + [k for f in flavors for k in seed.glob(f"kernel/{series}-{f}-*") if k.is_dir()]:
+    # A kernel cache lent to an image build: the series' source and kernels, used where the key
+    # matches, and bindgen-cli of the version the key names (Debian's libclang, as here).
+    for d in [seed / "src" / series, seed / kernels.BINDGEN_ROOT.relative_to(CACHE)] + \
+             [k for f in flavors for k in seed.glob(f"kernel/{series}-{f}-*") if k.is_dir()]:
         if d.is_dir() and not (CACHE / d.relative_to(seed)).exists():
             note(f"seed: copying {d.relative_to(seed)}")
             try:

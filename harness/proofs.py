@@ -557,7 +557,8 @@ def platforms(ktap):
     """The grader where courses grade, run as they run it (harness/platforms.py): make autograder's
     zip; make image built from it (Gradescope's setup.sh in a clean Debian root); run_autograder
     under Gradescope's limits (half a CPU, 768 MB, its 10-minute timeout) on the reference, a
-    mutant uploaded as rust_workq.rs alone and a module that does not build; PrairieLearn's entry
+    mutant uploaded as rust_workq.rs alone, a module that does not build and one that would read
+    the reference at build time (the box's uid mode: it may not); PrairieLearn's entry
     point on its /grade layout without a network, and without a submission (the grader's failure:
     gradable false). Each results file in its platform's shape, the reference at full marks, the
     others at their real score, no path of the machine's in any."""
@@ -589,7 +590,7 @@ def platforms(ktap):
                 return {}, took, 0
 
         ktap.header()
-        ktap.plan(8)
+        ktap.plan(9)
         rc, took = make("autograder")
         try:
             with zipfile.ZipFile(OUT / "autograder/gradescope.zip") as z:
@@ -631,7 +632,14 @@ def platforms(ktap):
         ktap.check(r.get("gradable") is True and r.get("score") == 1.0 and set(r) <= pf.FIELDS["prairielearn"] and took < 600,
                    f"platforms: PrairieLearn: the reference, without a network: gradable, score {r.get('score')} in {took}s, peak {peak} MiB",
                    json.dumps(r)[:600])
-        graded = list(seen)  # a grade's results; the grader's failure below names the platform's own place
+        graded = list(seen)  # a grade's results; those below name the platform's own places
+        # The uid mode of the box: the grader's own files are not the build's to read.
+        with open(copy_reference(w / "peek") / "rust_workq.rs", "a") as f:
+            f.write('\nconst _PEEK: &str = include_str!("/autograder/source/rust_workq.rs");\n')
+        r, took, _ = podman((w / "peek", "/autograder/submission"), "gs-peek", ["/autograder/run_autograder", "/autograder/results/results.json"])
+        ktap.check(r.get("score") == 0 and "Permission denied" in (r.get("tests") or [{}])[0].get("output", ""),
+                   "platforms: Gradescope: a module that reads the reference solution at build time (include_str!) does not build: "
+                   "permission denied", json.dumps(r)[:600])
         r, _, _ = podman(None, "pl-none", ["/autograder/source/grade/platforms/prairielearn", "/grade/results/results.json"], "--network", "none")
         ktap.check(r.get("gradable") is False and "submission directory" in r.get("message", ""),
                    "platforms: PrairieLearn: no submission: the grader's failure, gradable false (no attempt lost)", json.dumps(r)[:600])
@@ -640,3 +648,63 @@ def platforms(ktap):
     ktap.totals()
     return ktap.ok
 
+
+
+def class_pipeline(ktap):
+    """The GitLab class pipeline, ci/gitlab/grade-class.gitlab-ci.yml as it is, run end to end by
+    gitlab-ci-local on podman in the grader image (the course platforms' phase built it): two
+    shares side by side, their artifacts, the merge stage, on a small class (the reference, the
+    untouched starter, a mutant, a plain file) at exercise 1. Its class.csv and summary.json are
+    those of an unsharded make grade-all of the same class in the same image, byte for byte."""
+    from . import platforms as pf
+    if run_quiet(pf.PODMAN + ["image", "exists", pf.IMAGE]):
+        raise Fail(f"the grader image {pf.IMAGE} is missing (make image; the course platforms' phase builds it)")
+    text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
+    with tempfile.TemporaryDirectory() as w:
+        w = Path(w)
+        proj, subs = w / "course", w / "course/submissions"
+        copy_reference(subs / "reference")
+        grade.starter(ROOT, subs / "starter", 1)
+        with open(ROOT / "grade/mutants/e1_print_in_ioctl.patch") as fh:
+            subprocess.run(["patch", "-s", "-p1", "-d", copy_reference(subs / "e1_mutant")], stdin=fh, check=True, stdout=subprocess.DEVNULL)
+        (subs / "notes.txt").write_text("not a module\n")
+        shutil.copy(ROOT / "ci/gitlab/grade-class.gitlab-ci.yml", proj / ".gitlab-ci.yml")
+        for argv in (["init", "-q"], ["remote", "add", "origin", "https://gitlab.example.com/course/grading.git"], ["add", "."],
+                     ["-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "class"]):
+            subprocess.run(["git", *argv], cwd=proj, check=True, capture_output=True)
+        # podman as it runs here, for gitlab-ci-local's own podman commands, and its helper image.
+        (conf := w / "containers.conf").write_text(f'[containers]\ndefault_ulimits = ["{pf.ULIMITS[1]}", "{pf.ULIMITS[3]}"]\n'
+                                                   '[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n')
+        util = ROOT / "ci/gitlab/gitlab-ci-local-util.Containerfile"
+        if run_quiet(pf.PODMAN + ["build", "-q", *pf.ULIMITS, "-t", "docker.io/firecow/gitlab-ci-local-util:latest", "-f", util, util.parent]):
+            raise Fail(f"podman build of gitlab-ci-local's helper image ({util.relative_to(ROOT)}) failed")
+        t0 = time.monotonic()
+        with open(w / "pipeline.out", "w") as o:
+            rc = subprocess.run([kernels.GITLAB_CI_LOCAL, "--container-executable", "podman", "--variable", "EXERCISE=1",
+                                 "--variable", f"GRADER_IMAGE={pf.IMAGE}"], cwd=proj, env={**os.environ, "CONTAINERS_CONF": str(conf)},
+                                stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT).returncode
+        took = int(time.monotonic() - t0)
+        nested(ktap, re.sub(r"\x1b\[[0-9;]*m", "", text(w / "pipeline.out")))
+        (whole := w / "whole").mkdir()
+        t1 = time.monotonic()
+        p = subprocess.run(pf.PODMAN + ["run", "--rm", *pf.ULIMITS, "-v", f"{subs}:/submissions:ro", "-v", f"{whole}:/out", pf.IMAGE,
+                                        "make", "-s", "-C", "/autograder/source", "grade-all", "SUBMISSIONS=/submissions", "EXERCISE=1",
+                                        "GRADE_OUT=/out"], stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+        nested(ktap, p.stdout + p.stderr)
+        ktap.header()
+        ktap.plan(3)
+        shares = [json.loads(text(proj / f"build/grade-shard-{i}-of-2/shard.json") or "{}").get("shard") for i in (1, 2)]
+        ktap.check(rc == 0 and shares == [1, 2], f"pipeline: gitlab-ci-local ran grade [1/2] and [2/2] side by side, then merge ({took}s)",
+                   f"exit {rc}; shares with artifacts: {shares}")
+        ktap.check(p.returncode == 0 and text(whole / "class.csv").count("\n") == 5,
+                   f"pipeline: the same class unsharded in the image: 4 rows ({int(time.monotonic() - t1)}s)", f"exit {p.returncode}")
+        same = [f for f in ("class.csv", "summary.json") if text(proj / "build/grade" / f) and text(proj / "build/grade" / f) == text(whole / f)]
+        ktap.check(same == ["class.csv", "summary.json"], "pipeline: the merged class.csv and summary.json are the unsharded run's, byte for byte",
+                   "\n".join(difflib.unified_diff(text(whole / "class.csv").splitlines(), text(proj / "build/grade/class.csv").splitlines(), lineterm="")))
+    ktap.totals()
+    return ktap.ok
+
+
+def run_quiet(argv):
+    """argv's exit status, its output dropped."""
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode

@@ -211,7 +211,7 @@ class CheckTest(unittest.TestCase):
                 mock.patch.object(check.lint, "lint", proof(["pass", "pass"])), mock.patch.object(proofs, "selftest", proof(["pass"])), \
                 mock.patch.object(proofs, "grade_proof", proof(["pass", "fail"])), mock.patch.object(proofs, "grade_class", proof(["pass"])), \
                 mock.patch.object(proofs, "grade_shards", proof([])), mock.patch.object(proofs, "slow", proof(["pass"])), \
-                mock.patch.object(proofs, "platforms", proof(["pass"])), \
+                mock.patch.object(proofs, "platforms", proof(["pass"])), mock.patch.object(proofs, "class_pipeline", proof(["pass"])), \
                 contextlib.redirect_stdout(out):
             return check.check(["base"]), out.getvalue()
 
@@ -219,15 +219,15 @@ class CheckTest(unittest.TestCase):
         rc, out = self.check()
         self.assertEqual(rc, 1)
         top = [l for l in out.splitlines() if l.startswith(("ok ", "not ok ", "1.."))]
-        self.assertEqual(top, ["1..11", "ok 1 kernel 7.3/base", "not ok 2 host unit tests", "ok 3 7.3/base", "ok 4 trace on 7.3/base",
+        self.assertEqual(top, ["1..12", "ok 1 kernel 7.3/base", "not ok 2 host unit tests", "ok 3 7.3/base", "ok 4 trace on 7.3/base",
                                "ok 5 lint", "ok 6 harness self-test", "not ok 7 grader proofs", "ok 8 grade-all sandbox",
-                               "not ok 9 grade-all shards", "ok 10 slow machine", "ok 11 course platforms"])
+                               "not ok 9 grade-all shards", "ok 10 slow machine", "ok 11 course platforms", "ok 12 class pipeline"])
         self.assertIn("# grader proofs (ran alongside the suites)\n        ok 1 nested, not a leaf\n    ok 1 x: 0\n    not ok 2 x: 1\nnot ok 7", out)
         self.assertIn("#   7.3/base: speed factor 1.5\n", out)
         self.assertRegex(out, r"#   host unit tests +\d+\.\ds\n")
-        # Leaves: 22 + 2 (cargo, unittest) + 2 (suite) + 1 (trace) + 2 + 1 + 1 + 1 + 1 + 1 passed;
+        # Leaves: 22 + 2 (cargo, unittest) + 2 (suite) + 1 (trace) + 2 + 1 + 1 + 1 + 1 + 1 + 1 passed;
         # 2 (unittest) + 1 (grader proofs) + 1 (the shards proved nothing) failed.
-        self.assertTrue(out.endswith("34 passed, 4 failed\n"), out[-300:])
+        self.assertTrue(out.endswith("35 passed, 4 failed\n"), out[-300:])
 
     def test_a_focused_run_skips_what_is_not_the_suite(self):
         rc, out = self.check("e1_kick", suite_fails=True)
@@ -235,6 +235,7 @@ class CheckTest(unittest.TestCase):
         self.assertIn("not ok 3 7.3/base\nok 4 trace on 7.3/base # SKIP TESTS=e1_kick: a focused run\n", out)
         self.assertIn("ok 10 slow machine # SKIP TESTS=e1_kick: a focused run\n", out)
         self.assertIn("ok 11 course platforms # SKIP TESTS=e1_kick: a focused run\n", out)
+        self.assertIn("ok 12 class pipeline # SKIP TESTS=e1_kick: a focused run\n", out)
         self.assertTrue(out.endswith("25 passed, 3 failed\n"), out[-300:])
 
 

