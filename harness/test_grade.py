@@ -283,7 +283,7 @@ class ClassTest(Tmp):
         env = {"SUBMISSIONS": str(self.tmp / "class"), "GRADE_OUT": str(self.tmp / "out"), "MODULE": "", "SHARD": "", "EXERCISE": ""}
         with mock.patch.dict("os.environ", env), mock.patch.object(grade.kernels, "grade_flavor", lambda: "base"), \
                 mock.patch.object(grade.kernels, "prepare", lambda s, f: types.SimpleNamespace(name="7.3/base", version="7.3.4", dir=None)), \
-                mock.patch.object(grade.sandbox, "sandbox_ready", lambda *kdir: None), mock.patch.object(grade, "grade_one", grade_one):
+                mock.patch.object(grade.sandbox, "sandbox_ready", lambda *kdir, **private: None), mock.patch.object(grade, "grade_one", grade_one):
             quiet(grade.grade_all, [])
             self.assertEqual([(self.tmp / f"out/class/{s}/key").is_file() for s in ("complete", "incomplete")], [True, False])
             rc, said, _ = quiet(grade.grade_all, [])

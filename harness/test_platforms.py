@@ -7,9 +7,11 @@ import os
 import shutil
 import tempfile
 import unittest
-from contextlib import redirect_stderr
+import zipfile
+from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 from harness import platforms
 from harness.common import ROOT
@@ -79,9 +81,9 @@ class SubmissionTest(unittest.TestCase):
         self.assertEqual(platforms.module_in(top), top / "skels")
         (top / "other").mkdir()
         (top / "other/rust_workq.rs").write_text("")
-        self.assertIsNone(platforms.module_in(top))  # two: which one is not guessed
+        self.assertEqual(platforms.module_in(top), 2)  # two: which one is not guessed
         (top / "rust_workq.rs").symlink_to("/etc/passwd")
-        self.assertIsNone(platforms.module_in(top))  # a link is not followed
+        self.assertEqual(platforms.module_in(top), 2)  # a link is not followed: still the two below
         (top / "rust_workq.rs").unlink()
         (top / "rust_workq.rs").write_text("")
         self.assertEqual(platforms.module_in(top), top)
@@ -118,3 +120,35 @@ class SubmissionTest(unittest.TestCase):
             self.assertEqual(r.get("gradable", True), True)
             self.assertEqual(r["score"], 0)
             self.assertIn("no rust_workq.rs in the submission (it has: notes?.txt)", r["tests"][0]["output"])
+
+
+class AutograderTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def zip(self, extra=None):
+        env = {"EXTRA_TESTS": str(extra)} if extra else {}
+        with mock.patch.object(platforms, "OUT", self.tmp), mock.patch.dict("os.environ", env), redirect_stdout(StringIO()):
+            platforms.autograder([])
+        return zipfile.ZipFile(self.tmp / "autograder/gradescope.zip")
+
+    def test_the_zip(self):
+        (hidden := self.tmp / "hidden").mkdir()
+        (hidden / "90-mine.sh").write_text("#@ exercise=1\n")
+        (hidden / "link.sh").symlink_to("/etc/passwd")
+        with self.zip(hidden) as z:
+            names = z.namelist()
+            mode = lambda n: z.getinfo(n).external_attr >> 16
+            self.assertEqual(names[:2], ["setup.sh", "run_autograder"])
+            self.assertEqual((mode("setup.sh"), mode("run_autograder"), mode("Makefile")), (0o755, 0o755, 0o644))
+            self.assertIn("harness/platforms.py", names)
+            self.assertEqual([n for n in names if n.startswith("grade/hidden/")], ["grade/hidden/90-mine.sh"])  # not the link
+            self.assertFalse([n for n in names if n.startswith(("build/", "userspace/target/"))])
+        with self.zip() as z:
+            self.assertFalse([n for n in z.namelist() if n.startswith("grade/hidden/")])
+
+    def test_no_hidden_check_is_said(self):
+        (empty := self.tmp / "empty").mkdir()
+        with self.assertRaises(platforms.Fail):
+            self.zip(empty)
