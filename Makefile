@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # $(...) and $? in it before the guest's shell sees them.
 export RWQ_CMD = $(value CMD)
 export KERNEL_SERIES FLAVOR KDIR ACCEL TESTS SOAK_SECONDS CHECK_KERNELS MODULE EXERCISE EXTRA_TESTS DEBUG TODO FORCE SUBMISSIONS
-export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE HIDDEN_VISIBILITY GRADER_DEBUG
+export SLOWDOWN TIMEOUT_MUL STUDENT_KBUILD UNSAFE HIDDEN_VISIBILITY GRADER_DEBUG GRADER_IMAGE
 BENCH_CALLS ?= 10000
 
 # The harness is one Python program (harness/): python3 is all it needs to start, and it installs
@@ -44,6 +44,7 @@ help: ## this list
 #: UNSAFE=flag|forbid|allow  make grade, grade-all: list (default), refuse or ignore unsafe code beyond the starter's
 #: HIDDEN_VISIBILITY=...   Gradescope: what students see of EXTRA_TESTS's checks (after_published; hidden, after_due_date, visible)
 #: GRADER_DEBUG=1         make image, Gradescope's setup.sh: the debug kernel too (for DEBUG=1 grades)
+#: GRADER_IMAGE=NAME      make image: the image's name (default localhost/rust-workq-grader:latest)
 
 demo: ## boot the guest and walk through exercises 1-10; the timelines of 5 and 10 in build/trace/
 	@$(HARNESS) demo
