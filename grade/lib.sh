@@ -30,22 +30,28 @@ TRACE=/sys/kernel/tracing/trace
 wqtrace start 2>/dev/null || TRACE=
 
 # trace_complete: whether the trace is evidence: recorded (tracefs), and complete (a buffer that
-# overran lost its oldest events).
+# overran lost its oldest events). Sets UNTRACED to why it is not.
 trace_complete() {
-	[ -n "$TRACE" ] && [ "$(cat /sys/kernel/tracing/per_cpu/cpu*/stats 2>/dev/null |
-		awk '/^overrun:/ { n += $2 } END { print n + 0 }')" = 0 ]
+	UNTRACED="this kernel has no tracefs"
+	[ -n "$TRACE" ] || return 1
+	lost=$(cat /sys/kernel/tracing/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { n += $2 } END { print n + 0 }')
+	UNTRACED="the kernel's trace buffer overran ($lost events lost)"
+	[ "$lost" = 0 ]
 }
 
 # The runs: what the kernel did with the module's work items since the check began, as records
 # (workq-trace --runs): "run I FUNCTION ARMED_PID ARMED_NS QUEUED_PID QUEUED_NS START_PID
 # START_NS END_NS WORKER", "line I NS MESSAGE" and "pending ARMED_PID ARMED_NS" (a delayed-work timer
 # armed and not yet fired), tab-separated; empty fields for what did not
-# happen. snap writes them to $RUNS and fails when the trace is no evidence (trace_complete); the
-# helpers below read the last snap. A function of a module unloaded since the check began shows
-# as its address, the same for all its runs.
+# happen. snap writes them to $RUNS and fails when the trace is no evidence (trace_complete) or
+# cannot be read, with why in UNTRACED; the helpers below read the last snap. A function of a
+# module unloaded since the check began shows as its address, the same for all its runs.
 RUNS=/tmp/runs.tsv
 snap() {
-	trace_complete && workq-trace --runs "$TRACE" >"$RUNS" 2>/dev/null
+	trace_complete || return 1
+	workq-trace --runs "$TRACE" >"$RUNS" 2>/tmp/snap.err && return 0
+	UNTRACED="workq-trace could not read the trace: $(head -n 1 /tmp/snap.err)"
+	return 1
 }
 
 # sel CONDITION: the run records of the last snap for which the awk CONDITION on their fields
@@ -226,15 +232,39 @@ random_value() {
 	echo $((v + 100))
 }
 
+# tmark TEXT: the trace time (s) of the last kernel log line "test: TEXT" (its printk:console
+# event), or nothing. Run records are to be compared with marks on this clock: the log's own
+# timestamps come from the printing CPU's clock, which (without a TSC) steps at that CPU's ticks
+# and may lag another CPU's by a tick or more, so a run 1 ms after a mark may carry an earlier time.
+tmark() {
+	[ -z "$TRACE" ] || sed -n "s/^.* \([0-9][0-9]*\.[0-9]*\): console: test: $1\$/\1/p" "$TRACE" | tail -n 1
+}
+
 # rmmod_marked WHAT: rmmod, which must succeed (WHAT names the situation), between two marks in
-# the kernel log: M1 just before, M2 once it returned. The marks are written at once and read
-# back afterwards: reading the log costs time the situation under test (a run of 200 ms) may not
-# have, on the debug kernel.
+# the kernel log: M1 just before, M2 once it returned; TM1 and TM2 are the same marks on the
+# trace's clock (tmark; the log's without a trace), for comparing with run records. The marks are
+# written at once and read back afterwards: reading the log costs time the situation under test
+# (a run of 200 ms) may not have, on the debug kernel.
 rmmod_marked() {
 	echo "<6>test: rmmod $1" >/dev/kmsg
 	rmmod rust_workq || fail "rmmod failed $1"
 	echo "<6>test: rmmod returned" >/dev/kmsg
 	M1=$(kmark_ts "rmmod $1") M2=$(kmark_ts "rmmod returned")
+	TM1=$(tmark "rmmod $1") TM2=$(tmark "rmmod returned")
+	TM1=${TM1:-$M1} TM2=${TM2:-$M2}
+}
+
+# lines_after M TM: the module's lines printed after the mark M (a log time), or TM (the trace's
+# time of the same mark) when the trace is complete: from the printk:console events, on the
+# clock of the mark's own event. The time is the last field before the event's name (a message
+# that forges one comes after it).
+lines_after() {
+	if trace_complete; then
+		awk -v t="$2" '{ i = index($0, ": console: rust_workq: ") } i {
+			n = split(substr($0, 1, i - 1), f, " "); if (f[n] + 0 > t + 0) print substr($0, i + 23) }' "$TRACE"
+	else
+		plines '' | awk -v t="$1" '$1 > t' | cut -d' ' -f3-
+	fi
 }
 
 # unload WHAT [SECONDS]: rmmod while WHAT is going on must succeed (marks M1 before it, M2 after
@@ -245,10 +275,10 @@ rmmod_marked() {
 unload() {
 	rmmod_marked "with $1"
 	usleep "$(awk -v s="${2:-0.5}" 'BEGIN { printf "%d", s * 1000000 }')"
-	late=$(plines '' | awk -v t="$M2" '$1 > t' | head -n 3 | cut -d' ' -f3- | tr '\n' '|')
+	late=$(lines_after "$M2" "$TM2" | head -n 3 | tr '\n' '|')
 	[ -z "$late" ] || fail "the module printed after rmmod returned, with $1: $late"
 	if snap; then
-		n=$(sel '$9 != "" && $9 / 1e9 > t' "" "$M2" | wc -l)
+		n=$(sel '$9 != "" && $9 / 1e9 > t' "" "$TM2" | wc -l)
 		[ "$n" = 0 ] || gap "after rmmod returns, no work function of the module runs" "$n run(s) started after rmmod returned, with $1" \
 			"Before the module goes, every item must be cancelled or have finished: the stopping flag, and waiting for pending work."
 	fi
@@ -312,22 +342,23 @@ e8_scene() {
 	FN=$(field "$(chain "$PID" | head -n 1)" 3)
 	rmmod_marked "while the self-rescheduling item was active"
 	usleep $((PERIOD * 1500))
-	snap || return 1
+	# Past rmmod the words cannot stand in (the module is gone): without the trace, again.
+	snap || missed "no record of the kernel's events after rmmod: $UNTRACED"
 	c=$(chain "$PID")
 	F=$(field "$(echo "$c" | head -n 1)" 3)
 	# The chain's last run before rmmod, and the next one it submitted.
-	before_m1=$(echo "$c" | awk -F '\t' -v m="$M1" '$9 != "" && $9 / 1e9 < m' | tail -n 1)
-	next=$(echo "$c" | awk -F '\t' -v m="$M1" '$9 == "" || $9 / 1e9 >= m' | head -n 1)
+	before_m1=$(echo "$c" | awk -F '\t' -v m="$TM1" '$9 != "" && $9 / 1e9 < m' | tail -n 1)
+	next=$(echo "$c" | awk -F '\t' -v m="$TM1" '$9 == "" || $9 / 1e9 >= m' | head -n 1)
 	[ -n "$next" ] || [ "$(echo "$c" | grep -c .)" -gt 1 ] ||
 		gap "a self-rescheduling chain (exercise 4) for rmmod to stop" "the ioctl's run of $FN queued no next run: no chain to stop" "$HINT8"
 	[ -n "$next" ] ||
-		missed "the chain had ended ($(echo "$c" | grep -c .) runs) before rmmod came, $(ms_after "$M1" "$(field "$before_m1" 9)" | tr -d -) ms after its last run"
+		missed "the chain had ended ($(echo "$c" | grep -c .) runs) before rmmod came, $(ms_after "$TM1" "$(field "$before_m1" 9)" | tr -d -) ms after its last run"
 	a=$(field "$next" 5)
 	[ -n "$a" ] || a=$(field "$next" 7)
 	due=$(awk -v a="$a" -v p="$PERIOD" 'BEGIN { printf "%.6f", a / 1e9 + p / 1000 }')
-	before "$M2" "$due" ||
-		missed "rmmod took $(ms_between "$M1" "$M2") ms, past the chain's next run (due $(ms_between "$M1" "$due") ms after it began)"
-	FINAL=$(sel '$3 == p && $9 != "" && $9 / 1e9 > t' "$F" "$M1")
+	before "$TM2" "$due" ||
+		missed "rmmod took $(ms_between "$TM1" "$TM2") ms, past the chain's next run (due $(ms_between "$TM1" "$due") ms after it began)"
+	FINAL=$(sel '$3 == p && $9 != "" && $9 / 1e9 > t' "$F" "$TM1")
 	insmod "$MOD" || fail "insmod failed after the rmmod"
 }
 

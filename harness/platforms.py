@@ -106,16 +106,15 @@ def write(path, data):
     os.replace(tmp, path)
 
 
-def module_in(submission):
-    """The directory of the submission that holds rust_workq.rs: the top, else the only one of
-    its subdirectories (not a link) that holds it (an upload of the whole project: skels/, say)."""
+def modules_in(submission):
+    """The directories of the submission that hold a rust_workq.rs (not a link) to grade: the
+    top alone when it holds one, else every subdirectory that does (an upload of the whole
+    project: skels/, say); one is graded, several are not guessed between."""
     top = Path(submission)
     if not top.is_dir() or top.is_symlink():
         raise Fail(f"the submission directory {top} is missing", 2)
-    if (top / "rust_workq.rs").is_file() and not (top / "rust_workq.rs").is_symlink():
-        return top
-    found = [d for d, ds, fs in os.walk(top) if "rust_workq.rs" in fs and not Path(d, "rust_workq.rs").is_symlink()]
-    return Path(found[0]) if len(found) == 1 else len(found) or None
+    found = [Path(d) for d, ds, fs in os.walk(top) if "rust_workq.rs" in fs and not Path(d, "rust_workq.rs").is_symlink()]
+    return [top] if top in found else found
 
 
 def staged(module, into):
@@ -140,9 +139,10 @@ def grade_for(shape, submission, results):
         os.environ["EXTRA_TESTS"] = str(ROOT / HIDDEN)
     try:
         with tempfile.TemporaryDirectory() as t:
-            if not isinstance(module := module_in(submission), Path):
-                model = no_module(submission, module)
+            if len(modules := modules_in(submission)) != 1:
+                model = no_module(submission, len(modules))
             else:
+                module, = modules
                 ex, policy, checks, hidden = grade.settings()
                 kernel = kernels.prepare(None, kernels.grade_flavor())
                 sandbox.sandbox_ready(kernel.dir, private=[work, env("EXTRA_TESTS")])

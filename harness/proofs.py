@@ -31,6 +31,7 @@ from .common import CACHE, HOME, OUT, ROOT, Fail, env, meta, notes_to
 from .ktap import Phase
 
 CHECKS = sorted((ROOT / "grade/checks").glob("[0-9]*.sh"))
+MUTANTS = ROOT / "grade/mutants"
 TODOS = range(1, 11)
 
 
@@ -173,6 +174,15 @@ def copy_reference(d):
     return d
 
 
+def mutant(patch, d):
+    """d: the reference with patch (a grade/mutants/ file) applied."""
+    with open(patch) as fh:
+        r = subprocess.run(["patch", "-s", "-p1", "-d", copy_reference(d)], stdin=fh, capture_output=True, text=True)
+    if r.returncode:
+        raise Fail(f"{r.stdout}{r.stderr}{patch.name} does not apply to the reference: regenerate it")
+    return d
+
+
 def grade_proof(kernels_, ktap):
     """On every kernel given (base kernels, one per series): every starter (TODO=1..10) builds,
     loads and unloads. On the first also: the reference scores full marks, the untouched starter
@@ -184,7 +194,7 @@ def grade_proof(kernels_, ktap):
     name = lambda c: meta(c)["name"]
     checks_of = lambda v: [c for t in (v.split() if isinstance(v, str) else []) for c in CHECKS if t in (meta(c).get("exercise"), name(c))]
     # Those that crash last: a crash costs a fresh guest for what follows.
-    mutants = sorted(sorted((ROOT / "grade/mutants").glob("*.patch")), key=lambda p: "crashes" in meta(p))
+    mutants = sorted(sorted(MUTANTS.glob("*.patch")), key=lambda p: "crashes" in meta(p))
     ktap.header()
     for i, k in enumerate(kernels_):
         with tempfile.TemporaryDirectory() as w:
@@ -203,11 +213,13 @@ def grade_proof(kernels_, ktap):
             for c in CHECKS if i == 0 else []:
                 expect += [("reference", c, "pass")] + ([("todo1", c, "fail")] if c != CHECKS[0] else [])
             for p in mutants if i == 0 else []:
-                src, h = copy_reference(w / f"src-{p.stem}"), meta(p)
-                with open(p) as fh:
-                    r = subprocess.run(["patch", "-s", "-p1", "-d", src], stdin=fh, capture_output=True, text=True)
-                if r.returncode:
-                    ktap.diag(r.stdout + r.stderr)
+                h = meta(p)
+                try:
+                    src = mutant(p, w / f"src-{p.stem}")
+                except Fail as e:
+                    src = None
+                    ktap.diag(str(e))
+                if not src:
                     ktap.result(False, f"grade: mutant {p.stem} applies to the reference (regenerate grade/mutants/{p.stem}.patch)")
                 elif not build(src, p.stem, k, w, ktap):
                     ktap.result(False, f"grade: mutant {p.stem} builds")
@@ -462,11 +474,10 @@ def grade_shards(ktap):
         w, cls = Path(w), Path(w) / "class"
         result = lambda ok, what, why="": ktap.check(ok, f"shards: {what}", why)
         text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
-        for s in ("reference", "col a", "col_a", "e1_mutant"):
+        for s in ("reference", "col a", "col_a"):
             copy_reference(cls / s)
         grade.starter(ROOT, cls / "starter", 1)
-        with open(ROOT / "grade/mutants/e1_print_in_ioctl.patch") as fh:
-            subprocess.run(["patch", "-s", "-p1", "-d", cls / "e1_mutant"], stdin=fh, check=True)
+        mutant(MUTANTS / "e1_print_in_ioctl.patch", cls / "e1_mutant")
         (cls / "link").symlink_to(cls / "reference")
         (cls / "plain_file").write_text("not a module\n")
         grade_all = lambda o, *shard, wait=True: make("grade-all", f"SUBMISSIONS={cls}", "EXERCISE=1", f"GRADE_OUT={w / o}", *shard, out=w / o, wait=wait)
@@ -606,19 +617,16 @@ def platforms(ktap):
         if rc:
             ktap.totals()
             return False
-        ref, mutant, broken = copy_reference(w / "reference"), w / "mutant", copy_reference(w / "broken")
-        src = copy_reference(w / "mutant-src")
-        with open(ROOT / "grade/mutants/e5_one_item.patch") as fh:
-            subprocess.run(["patch", "-s", "-p1", "-d", src], stdin=fh, check=True, stdout=subprocess.DEVNULL)
-        mutant.mkdir()
-        shutil.copy(src / "rust_workq.rs", mutant)  # uploaded alone: the plumbing comes from the grader
+        ref, lone, broken = copy_reference(w / "reference"), w / "mutant", copy_reference(w / "broken")
+        lone.mkdir()  # rust_workq.rs uploaded alone: the plumbing comes from the grader
+        shutil.copy(mutant(MUTANTS / "e5_one_item.patch", w / "mutant-src") / "rust_workq.rs", lone)
         with open(broken / "rust_workq.rs", "a") as f:
             f.write("\nfn broken( {\n")
         lost = sum(int(meta(c).get("points") or 0) for c in CHECKS if meta(c).get("exercise") == "5")
         seen = []
         for name, sub, want in (("reference", ref, lambda r: r["score"] == r["extra_data"]["max_score"] > 0 and
                                  all(t.get("status", "passed") == "passed" for t in r["tests"])),
-                                ("e5_one_item (rust_workq.rs alone)", mutant, lambda r: r["score"] == r["extra_data"]["max_score"] - lost and
+                                ("e5_one_item (rust_workq.rs alone)", lone, lambda r: r["score"] == r["extra_data"]["max_score"] - lost and
                                  {t["name"].split(":")[0] for t in r["tests"] if t.get("status") == "failed"} == {"exercise 5"}),
                                 ("a module that does not build", broken, lambda r: r["score"] == 0 and r["tests"][0]["status"] == "failed" and
                                  re.search(r"^error.*\n\s+--> rust_workq\.rs:\d+", r["tests"][0]["output"], re.M))):
@@ -671,8 +679,7 @@ def class_pipeline(ktap):
         proj, subs = w / "course", w / "course/submissions"
         copy_reference(subs / "reference")
         grade.starter(ROOT, subs / "starter", 1)
-        with open(ROOT / "grade/mutants/e1_print_in_ioctl.patch") as fh:
-            subprocess.run(["patch", "-s", "-p1", "-d", copy_reference(subs / "e1_mutant")], stdin=fh, check=True, stdout=subprocess.DEVNULL)
+        mutant(MUTANTS / "e1_print_in_ioctl.patch", subs / "e1_mutant")
         (subs / "notes.txt").write_text("not a module\n")
         with open(copy_reference(subs / "peeker") / "rust_workq.rs", "a") as f:  # a classmate's work, at build time
             f.write('\nconst _PEEK: &str = include_str!("/gcl-builds/submissions/reference/rust_workq.rs");\n')

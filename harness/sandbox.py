@@ -10,6 +10,7 @@ rust_workq.ko on fd 3 (a file the host created; at most 64 MiB): the host reads 
 build could have written. By default only the submission's top-level *.rs files are built, with
 the grader's own Kbuild, so that no student Makefile code runs (STUDENT_KBUILD=1: its Kbuild too,
 in the box)."""
+import itertools
 import os
 import re
 import shutil
@@ -39,7 +40,7 @@ IN_CONTAINER = Path("/run/.containerenv").exists() or Path("/.dockerenv").exists
 
 
 NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup"]
-_mode, _builds = [], [0]
+_mode, _builds = [], itertools.count(1)  # next(): one step, safe across the grade's threads
 
 
 def drop(uid):
@@ -201,8 +202,7 @@ def build_submission(src, out, kdir, kvars):
     out.mkdir(parents=True)
     ksrc = os.path.realpath(Path(kdir) / "source")
     mode = (_mode or ["root"])[0]
-    _builds[0] += 1
-    uid = SANDBOX_ID + _builds[0]  # a uid of its own: nothing one build left can touch the next
+    uid = SANDBOX_ID + next(_builds)  # a uid of its own: nothing one build left can touch the next
     with tempfile.TemporaryDirectory() as stage:
         said = stage_submission(src, Path(stage) / "src")
         (out / "build.log").write_text("".join(l + "\n" for l in said), errors="surrogateescape")

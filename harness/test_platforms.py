@@ -75,18 +75,18 @@ class SubmissionTest(unittest.TestCase):
 
     def test_where_the_module_is(self):
         (top := self.tmp / "sub").mkdir()
-        self.assertIsNone(platforms.module_in(top))
+        self.assertEqual(platforms.modules_in(top), [])
         (top / "skels").mkdir()
         (top / "skels/rust_workq.rs").write_text("")
-        self.assertEqual(platforms.module_in(top), top / "skels")
+        self.assertEqual(platforms.modules_in(top), [top / "skels"])
         (top / "other").mkdir()
         (top / "other/rust_workq.rs").write_text("")
-        self.assertEqual(platforms.module_in(top), 2)  # two: which one is not guessed
+        self.assertEqual(sorted(platforms.modules_in(top)), [top / "other", top / "skels"])  # which one is not guessed
         (top / "rust_workq.rs").symlink_to("/etc/passwd")
-        self.assertEqual(platforms.module_in(top), 2)  # a link is not followed: still the two below
+        self.assertEqual(len(platforms.modules_in(top)), 2)  # a link is not followed: still the two below
         (top / "rust_workq.rs").unlink()
         (top / "rust_workq.rs").write_text("")
-        self.assertEqual(platforms.module_in(top), top)
+        self.assertEqual(platforms.modules_in(top), [top])
 
     def test_rust_workq_alone_gets_the_plumbing(self):
         (sub := self.tmp / "sub").mkdir()

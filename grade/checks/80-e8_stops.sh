@@ -20,8 +20,8 @@ if ! e8_scene; then
 	echo "one final \"stopping\" line (no complete trace of the kernel's events: the words were counted)"
 	exit 0
 fi
-n=$(printf '%s' "$FINAL" | grep -c .)
+n=$(printf '%s' "$FINAL" | awk 'END { print NR }')
 [ "$n" = 1 ] ||
 	gap "after rmmod, the chain's work function runs exactly once more (it sees the stopping flag and does not re-enqueue), then never again" \
 		"after rmmod began, $FN ran $n time(s)" "$HINT8"
-echo "rmmod during the chain: $FN ran once more, $(ms_after "$M1" "$(field "$FINAL" 9)") ms after rmmod began, and not again"
+echo "rmmod during the chain: $FN ran once more, $(ms_after "$TM1" "$(field "$FINAL" 9)") ms after rmmod began, and not again"

@@ -19,12 +19,12 @@ if snap; then
 	one=$(chain "$PID" | head -n 1)
 	[ -n "$(field "$one" 9)" ] || missed "the chain's first run had not started when rmmod began"
 	if [ "$(chain "$PID" | grep -c .)" = 1 ]; then
-		before "$(awk -v n="$(field "$one" 10)" -v p="$period" 'BEGIN { printf "%.6f", n / 1e9 + 2 * p / 1000 }')" "$M1" ||
+		before "$(awk -v n="$(field "$one" 10)" -v p="$period" 'BEGIN { printf "%.6f", n / 1e9 + 2 * p / 1000 }')" "$TM1" ||
 			missed "rmmod came before the chain's second run"
 		gap "a self-rescheduling chain (exercise 4) for rmmod to stop" "START_RESCHED's run queued no next run in two periods: no chain to stop"
 	fi
 	# Active: the chain's next run was submitted before rmmod began and had not started by then.
-	chain "$PID" | awk -F '\t' -v m="$M1" '{ s = ($5 != "" ? $5 : $7) } s / 1e9 < m && ($9 == "" || $9 / 1e9 > m) { ok = 1 } END { exit !ok }' ||
+	chain "$PID" | awk -F '\t' -v m="$TM1" '{ s = ($5 != "" ? $5 : $7) } s / 1e9 < m && ($9 == "" || $9 / 1e9 > m) { ok = 1 } END { exit !ok }' ||
 		missed "the chain had ended ($(chain "$PID" | grep -c .) runs) before rmmod began"
 fi
 echo "unloaded during a chain with a period of $period ms; nothing after; reloaded"

@@ -273,7 +273,11 @@ for arg in "$@"; do
 	*) verdict=fail ;;
 	esac
 	[ -n "$reason" ] || [ "$verdict" != fail ] || reason=$(sed -n 's/^FAIL: //p' /tmp/test.out | head -n 1)
-	[ -n "$reason" ] || [ "$rc" = 0 ] || [ "$verdict" != fail ] || reason="exit status $rc"
+	if [ -z "$reason" ] && [ "$rc" != 0 ] && [ "$verdict" = fail ]; then
+		# Tests run under sh -e: a command that failed ends the test without a word.
+		reason="exit status $rc without a FAIL line: a command in $t failed (tests run under sh -e)"
+		ktap_diag "$name: $reason"
+	fi
 	case $verdict in
 	pass) ktap_result pass "$name" ;;
 	skip) ktap_result skip "$name" "$reason" ;;
