@@ -235,7 +235,11 @@ random_value() {
 # tmark TEXT: the trace time (s) of the last kernel log line "test: TEXT" (its printk:console
 # event), or nothing. Run records are to be compared with marks on this clock: the log's own
 # timestamps come from the printing CPU's clock, which (without a TSC) steps at that CPU's ticks
-# and may lag another CPU's by a tick or more, so a run 1 ms after a mark may carry an earlier time.
+# and may lag another CPU's by a tick or more, so a run 1 ms after a mark may carry an earlier
+# time. The trace's global clock never goes back across CPUs: an event after the mark carries
+# the mark's time or later, the same time (to the microsecond the trace prints) when its CPU's
+# clock lagged. A tie is read in the module's favour: e8's final run at rmmod's first mark counts
+# as after it, a run or a line at the mark of rmmod's return as before it.
 tmark() {
 	[ -z "$TRACE" ] || sed -n "s/^.* \([0-9][0-9]*\.[0-9]*\): console: test: $1\$/\1/p" "$TRACE" | tail -n 1
 }
@@ -358,7 +362,7 @@ e8_scene() {
 	due=$(awk -v a="$a" -v p="$PERIOD" 'BEGIN { printf "%.6f", a / 1e9 + p / 1000 }')
 	before "$TM2" "$due" ||
 		missed "rmmod took $(ms_between "$TM1" "$TM2") ms, past the chain's next run (due $(ms_between "$TM1" "$due") ms after it began)"
-	FINAL=$(sel '$3 == p && $9 != "" && $9 / 1e9 > t' "$F" "$TM1")
+	FINAL=$(sel '$3 == p && $9 != "" && $9 / 1e9 >= t' "$F" "$TM1")
 	insmod "$MOD" || fail "insmod failed after the rmmod"
 }
 

@@ -167,6 +167,11 @@ def build(src, name, kernel, work, ktap):
     return True
 
 
+def text(f):
+    """The file's text, or "" when it is not there."""
+    return Path(f).read_text(errors="replace") if Path(f).is_file() else ""
+
+
 def copy_reference(d):
     d.mkdir(parents=True)
     for f in [ROOT / "Kbuild", *ROOT.glob("*.rs")]:
@@ -381,7 +386,6 @@ def hostile_class(ktap, w, cls, out, cap, token, outside):
     rc = graded("grade-all", w / "run.out", SUBMISSIONS=str(cls), EXERCISE="1", EXTRA_TESTS=str(w / "hidden"), GRADE_OUT=str(out),
                 RWQ_OUTPUT_CAP=str(cap), STUDENT_KBUILD="1")
     took = int(time.monotonic() - t0)
-    text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
     run, c = text(w / "run.out"), out / "class"
     nested(ktap, run)
     ktap.header()
@@ -473,7 +477,6 @@ def grade_shards(ktap):
     with tempfile.TemporaryDirectory() as w:
         w, cls = Path(w), Path(w) / "class"
         result = lambda ok, what, why="": ktap.check(ok, f"shards: {what}", why)
-        text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
         for s in ("reference", "col a", "col_a"):
             copy_reference(cls / s)
         grade.starter(ROOT, cls / "starter", 1)
@@ -574,7 +577,6 @@ def platforms(ktap):
     gradable false). Each results file in its platform's shape, the reference at full marks, the
     others at their real score, no path of the machine's in any."""
     from . import platforms as pf
-    text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
     with tempfile.TemporaryDirectory() as w:
         w = Path(w)
 
@@ -673,7 +675,6 @@ def class_pipeline(ktap):
     from . import platforms as pf
     if not BUILT or image_id() != BUILT[0]:
         raise Fail(f"the grader image {pf.IMAGE} was not built by this run's course platforms' phase (its result above)")
-    text = lambda f: Path(f).read_text(errors="replace") if Path(f).is_file() else ""
     with tempfile.TemporaryDirectory() as w:
         w = Path(w)
         proj, subs = w / "course", w / "course/submissions"
