@@ -232,30 +232,37 @@ random_value() {
 	echo $((v + 100))
 }
 
-# tmark TEXT: the trace time (s) of the last kernel log line "test: TEXT" (its printk:console
+# tmark TEXT: the trace time (s) of the first kernel log line "test: TEXT" (its printk:console
 # event), or nothing. Run records are to be compared with marks on this clock: the log's own
 # timestamps come from the printing CPU's clock, which (without a TSC) steps at that CPU's ticks
 # and may lag another CPU's by a tick or more, so a run 1 ms after a mark may carry an earlier
-# time. The trace's global clock never goes back across CPUs: an event after the mark carries
-# the mark's time or later, the same time (to the microsecond the trace prints) when its CPU's
-# clock lagged. A tie is read in the module's favour: e8's final run at rmmod's first mark counts
-# as after it, a run or a line at the mark of rmmod's return as before it.
+# time. The trace's global clock (qemu/guest-trace.sh sets it) never goes back across CPUs: an
+# event after the mark carries the mark's time or later, the same time (to the microsecond the
+# trace prints) when its CPU's clock lagged. A tie is read in the module's favour: e8's final run
+# at rmmod's first mark counts as after it, a run or a line at the mark of rmmod's return as
+# before it. The time is the last field before the event's name; a message with a newline may
+# forge a whole line, so TEXT carries a number the module cannot know (rmmod_marked).
 tmark() {
-	[ -z "$TRACE" ] || sed -n "s/^.* \([0-9][0-9]*\.[0-9]*\): console: test: $1\$/\1/p" "$TRACE" | tail -n 1
+	[ -z "$TRACE" ] || awk -v m=": console: test: $1" '{ i = index($0, m) }
+		i && i == index($0, ": console: ") && i + length(m) == length($0) + 1 { n = split(substr($0, 1, i - 1), f, " "); print f[n]; exit }' "$TRACE"
 }
 
 # rmmod_marked WHAT: rmmod, which must succeed (WHAT names the situation), between two marks in
 # the kernel log: M1 just before, M2 once it returned; TM1 and TM2 are the same marks on the
-# trace's clock (tmark; the log's without a trace), for comparing with run records. The marks are
-# written at once and read back afterwards: reading the log costs time the situation under test
-# (a run of 200 ms) may not have, on the debug kernel.
+# trace's clock (tmark) while the trace is complete, else the log's, for comparing with run
+# records. The marks are written at once and read back afterwards: reading the log costs time the
+# situation under test (a run of 200 ms) may not have, on the debug kernel.
 rmmod_marked() {
-	echo "<6>test: rmmod $1" >/dev/kmsg
+	nonce=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	echo "<6>test: rmmod $1, mark $nonce" >/dev/kmsg
 	rmmod rust_workq || fail "rmmod failed $1"
-	echo "<6>test: rmmod returned" >/dev/kmsg
-	M1=$(kmark_ts "rmmod $1") M2=$(kmark_ts "rmmod returned")
-	TM1=$(tmark "rmmod $1") TM2=$(tmark "rmmod returned")
-	TM1=${TM1:-$M1} TM2=${TM2:-$M2}
+	echo "<6>test: rmmod returned, mark $nonce" >/dev/kmsg
+	M1=$(kmark_ts "rmmod $1, mark $nonce") M2=$(kmark_ts "rmmod returned, mark $nonce")
+	TM1=$M1 TM2=$M2
+	if trace_complete; then
+		TM1=$(tmark "rmmod $1, mark $nonce") TM2=$(tmark "rmmod returned, mark $nonce")
+		[ -n "$TM1" ] && [ -n "$TM2" ] || missed "the trace holds no event of the marks around rmmod"
+	fi
 }
 
 # lines_after M TM: the module's lines printed after the mark M (a log time), or TM (the trace's
@@ -380,6 +387,6 @@ e6_scene() {
 	call KICK_DELAYED
 	began
 	trace_complete || return 1
-	R=$(await_run "$PID" 8 "$HINT6")
+	R=$(await_run "$PID" 8 "$HINT6") || exit 1 # (-e is off here: the caller tests this function)
 	FUNC=$(field "$R" 3) WORKER=$(field "$R" 11) START=$(ms_after "$T0" "$(field "$R" 9)") RAN=$(took "$R")
 }

@@ -38,6 +38,8 @@ start() {
 	: >"$T/set_event"
 	# Resized only when it differs: each resize allocates the whole buffer again.
 	[ "$(cat "$T/buffer_size_kb")" = 4096 ] || echo 4096 >"$T/buffer_size_kb"
+	# One clock for every CPU, never going back (the kernel's default only without a TSC).
+	echo global >"$T/trace_clock"
 	: >"$T/trace"
 	# Reading the trace file (wait polls it) must not pause recording.
 	[ ! -e "$T/options/pause-on-trace" ] || echo 0 >"$T/options/pause-on-trace"

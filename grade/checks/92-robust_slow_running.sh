@@ -20,7 +20,7 @@ if snap; then
 	start=$(field "$r" 9) end=$(field "$r" 10)
 	[ -n "$start" ] && before "$(awk -v n="$start" 'BEGIN { printf "%.6f", n / 1e9 }')" "$TM1" ||
 		missed "slow had not started when rmmod began"
-	if [ -n "$end" ] && ! before "$TM1" "$(awk -v n="$end" 'BEGIN { printf "%.6f", n / 1e9 }')"; then
+	if [ -n "$end" ] && before "$(awk -v n="$end" 'BEGIN { printf "%.6f", n / 1e9 }')" "$TM1"; then
 		[ "$(took "$r")" -ge 20 ] || gap "slow sleeps (a few jiffies), so that rmmod can come while it runs" "its run lasted $(took "$r") ms and ended before rmmod: nothing to judge"
 		missed "slow's run ($(took "$r") ms) ended $(ms_after "$TM1" "$end" | tr -d -) ms before rmmod began"
 	fi

@@ -167,6 +167,8 @@ attempt() {
 	if [ "$loaded" = 1 ]; then
 		timeout "$2" sh -e "$1" >>/tmp/test.out 2>&1
 		rc=$?
+	else
+		reason="not run: $(head -n 1 /tmp/test.out)"
 	fi
 	end=$(cut -d' ' -f1 /proc/uptime)
 	dmesg -c >/tmp/dmesg-test.log
@@ -276,6 +278,7 @@ for arg in "$@"; do
 	if [ -z "$reason" ] && [ "$rc" != 0 ] && [ "$verdict" = fail ]; then
 		# Tests run under sh -e: a command that failed ends the test without a word.
 		reason="exit status $rc without a FAIL line: a command in $t failed (tests run under sh -e)"
+		[ "$rc" -le 128 ] || reason="killed by signal $((rc - 128))"
 		ktap_diag "$name: $reason"
 	fi
 	case $verdict in
