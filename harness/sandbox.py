@@ -13,6 +13,7 @@ in the box)."""
 import itertools
 import os
 import re
+import secrets
 import shutil
 import signal
 import stat
@@ -24,8 +25,10 @@ from pathlib import Path
 
 from .common import ROOT, Fail, env
 
-# A uid and gid that no account and no other process on the machine uses.
-SANDBOX_ID = int(env("RWQ_SANDBOX_ID", 2000000000 + os.getpid() % 100000000))
+# The first of a block of 1000 uids and gids that no account uses, one block per grader process,
+# picked at random: graders on one host (shares of a class side by side, in containers or not,
+# whose pids may be equal) must not build as one uid, which RLIMIT_NPROC counts host-wide.
+SANDBOX_ID = int(env("RWQ_SANDBOX_ID", 2000000000 + secrets.randbelow(100000) * 1000))
 RS_MAX, RS_COUNT, KBUILD_MAX, LOG_CAP = 1 << 20, 64, 64 << 10, 1 << 20
 # The build in the box: limits first, then a copy of the submission (SUB) it may write to, in
 # WORK; the module leaves on fd 3 only if the build succeeded.
@@ -202,7 +205,7 @@ def build_submission(src, out, kdir, kvars):
     out.mkdir(parents=True)
     ksrc = os.path.realpath(Path(kdir) / "source")
     mode = (_mode or ["root"])[0]
-    uid = SANDBOX_ID + next(_builds)  # a uid of its own: nothing one build left can touch the next
+    uid = SANDBOX_ID + next(_builds) % 1000  # a uid of its own: nothing one build left can touch the next
     with tempfile.TemporaryDirectory() as stage:
         said = stage_submission(src, Path(stage) / "src")
         (out / "build.log").write_text("".join(l + "\n" for l in said), errors="surrogateescape")
