@@ -6,7 +6,7 @@
 # the kernel's tracepoints: the burst queued the work function fewer times than it kicked (Q of
 # 200), and the ioctl's process printed one kind of line Q times and another the other 200 - Q
 # times (lines compared with their numbers left out; the words are the student's own). Without a
-# complete trace, the lines with "queued" and "already queued" are counted instead.
+# trace (no tracefs), the lines with "queued" and "already queued" are counted instead.
 #@ exercise=2
 #@ points=10
 #@ limit=20
@@ -22,15 +22,16 @@ for round in 1 2 3; do
 	# Each kind of line the ioctl's process printed, numbers left out, and how many times.
 	kinds=$(plines '' | awk -v p="$PID" '$2 == p { sub(/^[^ ]* [^ ]* /, ""); gsub(/[0-9]+/, "#"); print }' |
 		sort | uniq -c | sort -rn | head -n 4 | awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "%s%d x \"%.80s\"", s, n, $0; s = ", " }')
-	if ! snap; then
+	if ! traced; then
 		mine() { plines "$1" | awk -v p="$PID" '$2 == p'; }
 		already=$(mine "$(word 'already queued')" | wc -l)
 		queued=$(($(mine "$(word queued)" | wc -l) - already))
 		[ $((queued + already)) = $burst ] ||
-			fail "$burst KICKs printed $queued \"queued\" and $already \"already queued\" lines: expected one per submission (no complete trace of the kernel's events: the words were counted)"
+			fail "$burst KICKs printed $queued \"queued\" and $already \"already queued\" lines: expected one per submission (no tracefs on this kernel: the words were counted)"
 		[ "$already" -gt 0 ] && break
 		continue
 	fi
+	snap || missed "$UNTRACED"
 	q=$(submitted_by "$PID" | wc -l)
 	[ "$q" -gt 0 ] || gap "each KICK queues the work item unless it is still pending" "the $burst KICKs queued nothing" "$hint"
 	[ "$q" -lt $burst ] || continue
@@ -45,7 +46,7 @@ for round in 1 2 3; do
 	echo "burst $round of $burst KICKs: the kernel queued $q and discarded $d; the ioctl said so: $kinds"
 	exit 0
 done
-[ -z "$TRACE" ] || ! trace_complete ||
+! traced ||
 	gap "a burst of KICKs while the item is pending: the later ones discarded" "3 bursts of $burst KICKs were each queued $burst times: the item was never found pending" "$hint"
 [ "$already" -gt 0 ] || fail "3 bursts of $burst KICKs never reported \"already queued\""
-echo "burst $round of $burst KICKs: $queued queued, $already already queued (no complete trace of the kernel's events: the words were counted)"
+echo "burst $round of $burst KICKs: $queued queued, $already already queued (no tracefs on this kernel: the words were counted)"

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Exercise 3: KICK_WITH_VALUE (_IOW('J', 11, u32)) hands a value to the worker, which prints it
 # (the lab: "worker received: 42"). Two random values: for each, the run the ioctl queued prints
-# the value (as a whole number; the words around it are free). Without a complete trace, a line
+# the value (as a whole number; the words around it are free). Without a trace (no tracefs), a line
 # "worker received: N" printed by a kworker is taken instead, and the output says so.
 #@ exercise=3
 #@ points=10
@@ -12,9 +12,9 @@ for v in $(random_value) $(($(random_value) + 70000)); do
 	log_reset
 	call KICK_WITH_VALUE -v "$v"
 	began
-	if ! trace_complete; then
+	if ! traced; then
 		await_worker "worker received: $v" >/dev/null
-		echo "KICK_WITH_VALUE $v: \"worker received: $v\" from a kworker (the mechanism was not verified: no complete trace of the kernel's events)"
+		echo "KICK_WITH_VALUE $v: \"worker received: $v\" from a kworker (the mechanism was not verified: no tracefs on this kernel)"
 		continue
 	fi
 	r=$(await_run "$PID" 5 "$hint")

@@ -3,7 +3,7 @@
 # that re-enqueues itself. From the kernel's tracepoints: at least 3 runs of one work function,
 # the first queued by the ioctl, each next one submitted from inside the previous run (by its
 # worker, while it ran), each printing a line; one long run that loops is not a chain. Without a
-# complete trace, 3 lines with "resched" from a kworker are taken instead.
+# trace (no tracefs), 3 lines with "resched" from a kworker are taken instead.
 #@ exercise=4
 #@ points=5
 #@ limit=25
@@ -12,10 +12,10 @@
 # shellcheck disable=SC2317 # predicates for wait_until, called indirectly
 . /tests/grade-lib.sh
 e4_scene
-if ! trace_complete; then
+if ! traced; then
 	three() { [ "$(worker_count resched)" -ge 3 ]; }
-	wait_until 5 three || fail "fewer than 3 \"resched\" lines from a kworker within 5s ($(worker_count resched)) (no complete trace of the kernel's events: the words were counted)"
-	echo "3 \"resched\" lines from a kworker (no complete trace of the kernel's events: the words were counted)"
+	wait_until 5 three || fail "fewer than 3 \"resched\" lines from a kworker within 5s ($(worker_count resched)) (no tracefs on this kernel: the words were counted)"
+	echo "3 \"resched\" lines from a kworker (no tracefs on this kernel: the words were counted)"
 	exit 0
 fi
 three() { snap && [ "$(chain_runs "$PID")" -ge 3 ]; }

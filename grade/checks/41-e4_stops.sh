@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Exercise 4, the counter: the chain START_RESCHED starts (40-e4_chain.sh) ends by itself: its
 # last run submits no next one, within 8 s (times the speed factor) at a period of 20 ms. Without
-# a complete trace, the log's "resched" lines must stop growing.
+# a trace (no tracefs), the log's "resched" lines must stop growing.
 #@ exercise=4
 #@ points=5
 #@ limit=30
@@ -10,14 +10,14 @@
 # shellcheck disable=SC2317 # predicates for wait_until, called indirectly
 . /tests/grade-lib.sh
 e4_scene
-if ! trace_complete; then
+if ! traced; then
 	quiet() {
 		a=$(worker_count resched)
 		usleep 1000000
 		[ "$(worker_count resched)" = "$a" ]
 	}
-	wait_until 5 quiet || fail "still rescheduling after 5s ($(worker_count resched) runs): the counter never stops it (no complete trace of the kernel's events: the words were counted)"
-	echo "$(worker_count resched) runs, then the log stopped growing (no complete trace of the kernel's events: the words were counted)"
+	wait_until 5 quiet || fail "still rescheduling after 5s ($(worker_count resched) runs): the counter never stops it (no tracefs on this kernel: the words were counted)"
+	echo "$(worker_count resched) runs, then the log stopped growing (no tracefs on this kernel: the words were counted)"
 	exit 0
 fi
 ran() { snap && [ "$(chain_runs "$PID")" -ge 1 ]; }

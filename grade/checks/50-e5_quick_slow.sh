@@ -15,10 +15,10 @@ began
 slow=$PID
 call KICK_QUICK
 quick=$(caller_pid)
-if ! trace_complete; then
+if ! traced; then
 	await_worker slow >/dev/null
 	await_worker quick >/dev/null
-	echo "KICK_SLOW, KICK_QUICK: \"slow\" and \"quick\" from kworkers (the mechanism was not verified: no complete trace of the kernel's events)"
+	echo "KICK_SLOW, KICK_QUICK: \"slow\" and \"quick\" from kworkers (the mechanism was not verified: no tracefs on this kernel)"
 	exit 0
 fi
 both() { has_run "$slow" && has_run "$quick"; }

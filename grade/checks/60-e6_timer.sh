@@ -3,7 +3,7 @@
 # kernel's tracepoints: the ioctl arms a timer for its work (timer_start of delayed_work_timer_fn:
 # enqueue_delayed on a DelayedWork), the timer's expiry queues it, a kworker runs it and it prints
 # a line (the words are the student's own). A work item queued at once that waits before it prints
-# is not delayed work. How long the delay is, is 61-e6_two_seconds.sh's. Without a complete trace,
+# is not delayed work. How long the delay is, is 61-e6_two_seconds.sh's. Without a trace (no tracefs),
 # a line "delayed worker ran" from a kworker is taken instead, and the output says so.
 #@ exercise=6
 #@ points=5
@@ -11,7 +11,7 @@
 . /tests/grade-lib.sh
 if ! e6_scene; then
 	await_worker "delayed worker ran" 8 >/dev/null
-	echo "\"delayed worker ran\" from a kworker (the timer was not verified: no complete trace of the kernel's events)"
+	echo "\"delayed worker ran\" from a kworker (the timer was not verified: no tracefs on this kernel)"
 	exit 0
 fi
 [ -n "$(field "$R" 4)" ] ||

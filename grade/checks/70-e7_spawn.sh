@@ -3,7 +3,7 @@
 # prints the value (the lab: "spawned worker saw N"). Two random values. From the kernel's
 # tracepoints: each SPAWN queues the kernel crate's closure item (ClosureWork's work function,
 # not a struct item of the module), a kworker runs it once, and it prints its value as a whole
-# number; the words are the student's own. Without a complete trace, one line "spawned worker saw
+# number; the words are the student's own. Without a trace (no tracefs), one line "spawned worker saw
 # N" from a kworker per value is taken instead.
 #@ exercise=7
 #@ points=10
@@ -17,7 +17,7 @@ began
 p1=$PID
 call SPAWN -v "$v2"
 p2=$(caller_pid)
-if ! trace_complete; then
+if ! traced; then
 	for v in $v1 $v2; do
 		await_worker "spawned worker saw $v" >/dev/null
 	done
@@ -25,7 +25,7 @@ if ! trace_complete; then
 	for v in $v1 $v2; do
 		[ "$(worker_count "spawned worker saw $v")" = 1 ] || fail "\"spawned worker saw $v\" printed $(worker_count "spawned worker saw $v") times"
 	done
-	echo "SPAWN $v1 and $v2: each printed once by a kworker (the mechanism was not verified: no complete trace of the kernel's events)"
+	echo "SPAWN $v1 and $v2: each printed once by a kworker (the mechanism was not verified: no tracefs on this kernel)"
 	exit 0
 fi
 for pv in "$p1 $v1" "$p2 $v2"; do

@@ -3,7 +3,7 @@
 # flag; the chain's work function then runs exactly once more (its final run, which does not
 # re-enqueue) and never again, and rmmod succeeds. From the kernel's tracepoints (e8_scene in
 # grade/lib.sh: a period of 1 s times the speed factor, rmmod right after the first run). Without
-# a complete trace, exactly one line with "stopping" from a kworker is taken instead.
+# a trace (no tracefs), exactly one line with "stopping" from a kworker is taken instead.
 #@ exercise=8
 #@ points=5
 #@ limit=25
@@ -15,9 +15,9 @@ if ! e8_scene; then
 	rmmod rust_workq || fail "rmmod failed while the self-rescheduling item was active"
 	usleep $((PERIOD * 1500))
 	n=$(worker_count stopping)
-	[ "$n" = 1 ] || fail "$n lines with \"stopping\" from a kworker after rmmod, expected exactly one (no complete trace of the kernel's events: the words were counted)"
+	[ "$n" = 1 ] || fail "$n lines with \"stopping\" from a kworker after rmmod, expected exactly one (no tracefs on this kernel: the words were counted)"
 	insmod "$MOD" || fail "insmod failed after the rmmod"
-	echo "one final \"stopping\" line (no complete trace of the kernel's events: the words were counted)"
+	echo "one final \"stopping\" line (no tracefs on this kernel: the words were counted)"
 	exit 0
 fi
 n=$(printf '%s' "$FINAL" | awk 'END { print NR }')

@@ -16,7 +16,7 @@ hint="Enqueue and return: the ioctl must not wait for its work (no sleep, no flu
 call KICK_DELAYED
 began
 ret=$(mark_ts returned 1)
-if trace_complete; then
+if traced; then
 	R=$(await_run "$PID" 8 "$hint")
 	# When the work's message came (the lab's "message timestamp"), else when it started.
 	at=$(awk -F '\t' -v i="$(field "$R" 2)" -v s="$(field "$R" 9)" '$1 == "line" && $2 == i { s = $3; exit }
@@ -26,7 +26,7 @@ if trace_complete; then
 	[ "$(field "$R" 8)" != "$PID" ] || gap "the work runs on a worker" "$what: the caller's own task" "$hint"
 else
 	l=$(await_worker "delayed worker ran" 8)
-	at=$(ts "$l") what="\"delayed worker ran\" (no complete trace of the kernel's events: the line was timed)"
+	at=$(ts "$l") what="\"delayed worker ran\" (no tracefs on this kernel: the line was timed)"
 fi
 if ! before "$ret" "$at"; then
 	us=$(call_us)
