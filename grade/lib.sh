@@ -51,15 +51,17 @@ traced() {
 # (workq-trace --runs): "run I FUNCTION ARMED_PID ARMED_NS QUEUED_PID QUEUED_NS START_PID
 # START_NS END_NS WORKER", "line I NS MESSAGE" and "pending ARMED_PID ARMED_NS" (a delayed-work timer
 # armed and not yet fired), tab-separated; empty fields for what did not
-# happen. snap writes them to $RUNS and fails when the trace is no evidence (trace_complete) or
-# cannot be read, with why in UNTRACED; the helpers below read the last snap. A function of a
-# module unloaded since the check began shows as its address, the same for all its runs.
+# happen. snap writes them to $RUNS; it fails only on a kernel without tracefs, and a trace it
+# cannot take as evidence (overran, before or while it was read, or unreadable) is a missed
+# set-up (traced). The helpers below read the last snap. A function of a module unloaded since
+# the check began shows as its address, the same for all its runs.
 RUNS=/tmp/runs.tsv
+rm -f "$RUNS"
 snap() {
-	trace_complete || return 1
-	workq-trace --runs "$TRACE" >"$RUNS" 2>/tmp/snap.err && return 0
-	UNTRACED="workq-trace could not read the trace: $(head -n 1 /tmp/snap.err)"
-	return 1
+	traced || return 1
+	workq-trace --runs "$TRACE" >"$RUNS" 2>/tmp/snap.err ||
+		missed "workq-trace could not read the trace: $(head -n 1 /tmp/snap.err)"
+	traced
 }
 
 # sel CONDITION: the run records of the last snap for which the awk CONDITION on their fields
@@ -165,22 +167,11 @@ gap() {
 	fail "expected $1"
 }
 
-# by_worker LINES: the lines (from plines) that a work item printed. The evidence is the trace:
-# the line's printk on that task between the workqueue core's execute_start and execute_end of
-# one of the module's work functions (workq-trace --printed: PID, 1 or 0, message). A line the
-# trace did not record (no tracefs, or a buffer that overran) counts if a kworker printed it
-# (its /proc comm).
+# by_worker LINES: the lines (from plines) that a kworker printed (its /proc comm): the words
+# paths' evidence, on a kernel without tracefs.
 by_worker() {
-	printed=
-	! trace_complete || printed=$(workq-trace --printed "$TRACE" 2>/dev/null)
 	while read -r ts pid msg; do
-		in_run=$(printf '%s\n' "$printed" | PID=$pid MSG=$msg awk -F '\t' '
-			$1 == ENVIRON["PID"] && substr($0, length($1) + length($2) + 3) == ENVIRON["MSG"] { print $2; exit }')
-		case $in_run in
-		1) echo "$ts $pid $msg" ;;
-		0) ;;
-		*) case $(cat "/proc/$pid/comm" 2>/dev/null) in kworker/*) echo "$ts $pid $msg" ;; esac ;;
-		esac
+		case $(cat "/proc/$pid/comm" 2>/dev/null) in kworker/*) echo "$ts $pid $msg" ;; esac
 	done
 }
 
@@ -240,6 +231,14 @@ random_value() {
 	echo $((v + 100))
 }
 
+# console: the trace's printk:console events, as "TIME MESSAGE": the time is the last field
+# before the first ": console: " of the line, which a message comes after and cannot move. A
+# message with a newline may forge a whole line: marks carry a number the module cannot know
+# (rmmod_marked), and the first event with a mark's text is the mark.
+console() {
+	awk '{ i = index($0, ": console: ") } i { n = split(substr($0, 1, i - 1), f, " "); print f[n], substr($0, i + 11) }' "$TRACE"
+}
+
 # tmark TEXT: the trace time (s) of the first kernel log line "test: TEXT" (its printk:console
 # event), or nothing. Run records are to be compared with marks on this clock: the log's own
 # timestamps come from the printing CPU's clock, which (without a TSC) steps at that CPU's ticks
@@ -248,17 +247,15 @@ random_value() {
 # event after the mark carries the mark's time or later, the same time (to the microsecond the
 # trace prints) when its CPU's clock lagged. A tie is read in the module's favour: e8's final run
 # at rmmod's first mark counts as after it, a run or a line at the mark of rmmod's return as
-# before it. The time is the last field before the event's name; a message with a newline may
-# forge a whole line, so TEXT carries a number the module cannot know (rmmod_marked).
+# before it.
 tmark() {
-	[ -z "$TRACE" ] || awk -v m=": console: test: $1" '{ i = index($0, m) }
-		i && i == index($0, ": console: ") && i + length(m) == length($0) + 1 { n = split(substr($0, 1, i - 1), f, " "); print f[n]; exit }' "$TRACE"
+	console | awk -v m="test: $1" 'substr($0, index($0, " ") + 1) == m { print $1; exit }'
 }
 
 # rmmod_marked WHAT: rmmod, which must succeed (WHAT names the situation), between two marks in
 # the kernel log: M1 just before, M2 once it returned; TM1 and TM2 are the same marks on the
-# trace's clock (tmark) while the trace is complete, else the log's, for comparing with run
-# records. The marks are written at once and read back afterwards: reading the log costs time the
+# trace's clock (tmark; the log's on a kernel without tracefs), for comparing with run records.
+# The marks are written at once and read back afterwards: reading the log costs time the
 # situation under test (a run of 200 ms) may not have, on the debug kernel.
 rmmod_marked() {
 	nonce=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
@@ -267,20 +264,17 @@ rmmod_marked() {
 	echo "<6>test: rmmod returned, mark $nonce" >/dev/kmsg
 	M1=$(kmark_ts "rmmod $1, mark $nonce") M2=$(kmark_ts "rmmod returned, mark $nonce")
 	TM1=$M1 TM2=$M2
-	if trace_complete; then
+	if traced; then
 		TM1=$(tmark "rmmod $1, mark $nonce") TM2=$(tmark "rmmod returned, mark $nonce")
 		[ -n "$TM1" ] && [ -n "$TM2" ] || missed "the trace holds no event of the marks around rmmod"
 	fi
 }
 
 # lines_after M TM: the module's lines printed after the mark M (a log time), or TM (the trace's
-# time of the same mark) when the trace is complete: from the printk:console events, on the
-# clock of the mark's own event. The time is the last field before the event's name (a message
-# that forges one comes after it).
+# time of the same mark) from the printk:console events, on the clock of the mark's own event.
 lines_after() {
-	if trace_complete; then
-		awk -v t="$2" '{ i = index($0, ": console: rust_workq: ") } i {
-			n = split(substr($0, 1, i - 1), f, " "); if (f[n] + 0 > t + 0) print substr($0, i + 23) }' "$TRACE"
+	if traced; then
+		console | awk -v t="$2" '$1 + 0 > t + 0 && sub(/^[^ ]* rust_workq: /, "")'
 	else
 		plines '' | awk -v t="$1" '$1 > t' | cut -d' ' -f3-
 	fi
@@ -361,8 +355,7 @@ e8_scene() {
 	FN=$(field "$(chain "$PID" | head -n 1)" 3)
 	rmmod_marked "while the self-rescheduling item was active"
 	usleep $((PERIOD * 1500))
-	# Past rmmod the words cannot stand in (the module is gone): without the trace, again.
-	snap || missed "no record of the kernel's events after rmmod: $UNTRACED"
+	snap
 	c=$(chain "$PID")
 	F=$(field "$(echo "$c" | head -n 1)" 3)
 	# The chain's last run before rmmod, and the next one it submitted.

@@ -23,7 +23,7 @@ if ! traced; then
 fi
 both() { has_run "$slow" && has_run "$quick"; }
 if ! wait_until 5 both; then
-	snap || true
+	snap
 	for who in "SLOW $slow" "QUICK $quick"; do
 		# shellcheck disable=SC2086 # two words: the name and the pid
 		set -- $who

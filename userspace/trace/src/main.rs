@@ -6,7 +6,6 @@
 //! ```text
 //! workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] TRACE
 //! workq-trace [--module NAME] --outstanding TRACE
-//! workq-trace [--module NAME] --printed TRACE
 //! workq-trace [--module NAME] --runs TRACE
 //! workq-trace --demangle TEXT
 //! ```
@@ -16,10 +15,7 @@
 //! `printk:console` enabled (`qemu/guest-trace.sh` does that). Only the items whose work function
 //! is in module NAME (default `rust_workq`) are drawn. `--outstanding` prints how many of them
 //! were submitted and have not finished running, and exits 0 only if none: the guest waits on it
-//! before it stops the trace. `--printed` lists the module's lines as `PID<TAB>IN_RUN<TAB>MESSAGE`
-//! (the message without the `NAME: ` prefix; IN_RUN 1 if the task was running one of the
-//! module's work items when it printed it, else 0): the grader's evidence that a line came from a
-//! work item (`grade/lib.sh`). `--runs` prints a record per run of the module's items (who
+//! before it stops the trace. `--runs` prints a record per run of the module's items (who
 //! armed, queued and ran it, when, and what it printed: `runs.rs`), from which the grader judges
 //! the mechanism an exercise teaches. `--demangle` copies TEXT (a console log, say) with every
 //! Rust symbol in it demangled and shortened, as the other outputs name work functions.
@@ -47,7 +43,6 @@ struct Args {
     title: Option<String>,
     text: bool,
     outstanding: bool,
-    printed: bool,
     runs: bool,
     demangle: bool,
     input: String,
@@ -62,7 +57,6 @@ fn args() -> Result<Args, lexopt::Error> {
         title: None,
         text: false,
         outstanding: false,
-        printed: false,
         runs: false,
         demangle: false,
         input: String::new(),
@@ -77,11 +71,10 @@ fn args() -> Result<Args, lexopt::Error> {
             Long("title") => a.title = Some(p.value()?.string()?),
             Long("text") => a.text = true,
             Long("outstanding") => a.outstanding = true,
-            Long("printed") => a.printed = true,
             Long("runs") => a.runs = true,
             Long("demangle") => a.demangle = true,
             Long("help") | Short('h') => {
-                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --printed | --runs | --demangle] TRACE");
+                println!("usage: workq-trace [--module NAME] [--json FILE] [--svg FILE] [--title TEXT] [--text] [--outstanding | --runs | --demangle] TRACE");
                 std::process::exit(0);
             }
             Value(v) if input.is_none() => input = Some(v.string()?),
@@ -137,15 +130,6 @@ fn main() -> ExitCode {
     }
     if a.runs {
         print!("{}", runs::render(&t));
-        return ExitCode::SUCCESS;
-    }
-    if a.printed {
-        let prefix = format!("{}: ", a.module);
-        for l in &t.lines {
-            if let Some(msg) = l.text.strip_prefix(&prefix) {
-                println!("{}\t{}\t{msg}", l.at.task.pid, u8::from(l.in_run));
-            }
-        }
         return ExitCode::SUCCESS;
     }
     let title = a

@@ -105,9 +105,6 @@ impl Run {
 pub struct Line {
     pub at: At,
     pub text: String,
-    /// Printed while its task was running one of the module's work items (between that item's
-    /// `workqueue_execute_start` and `_end`).
-    pub in_run: bool,
 }
 
 /// What the trace says about one module's work items.
@@ -397,7 +394,6 @@ pub fn build(events: &[Event], module: &str) -> Timeline {
                 t.lines.push(Line {
                     at: At::of(e),
                     text: text.clone(),
-                    in_run: running.contains_key(&e.pid),
                 });
                 if !ours {
                     continue;
@@ -566,8 +562,8 @@ mod tests {
         assert_eq!(t.outstanding(), 0);
         let tasks: Vec<u32> = t.tasks().iter().map(|t| t.pid).collect();
         assert_eq!(tasks, vec![50, 9]);
-        let printed: Vec<(u32, bool)> = t.lines.iter().map(|l| (l.at.task.pid, l.in_run)).collect();
-        assert_eq!(printed, vec![(50, false), (9, true)]);
+        let printed: Vec<u32> = t.lines.iter().map(|l| l.at.task.pid).collect();
+        assert_eq!(printed, vec![50, 9]);
     }
 
     #[test]
